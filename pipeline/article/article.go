@@ -34,6 +34,14 @@ type Article struct {
 	Flags    []Flag      `json:"flags,omitempty"`
 	Engine   *Engine     `json:"engine,omitempty"`
 	Trace    []TraceStep `json:"trace,omitempty"`
+	Reject   *Reject     `json:"reject,omitempty"` // set only on articles.rejected.*
+}
+
+// Reject says why an input never entered the pipeline.
+type Reject struct {
+	Code   string `json:"code"`          // e.g. lang.not_german, input.too_large, input.invalid_utf8
+	Reason string `json:"reason"`        // one sentence a human can act on
+	Raw    []byte `json:"raw,omitempty"` // the offending input (truncated to 64 KiB), base64 in JSON
 }
 
 // Source says where an article came from.
