@@ -9,14 +9,21 @@ import (
 type Revision struct {
 	Rev  int    `json:"rev"`
 	Hash string `json:"hash"`
+	// Published is set by Confirm once the revision is safely stored
+	// downstream; until then the same content is not a duplicate, so a crash
+	// between Assign and publishing cannot lose the article.
+	Published bool `json:"published"`
 }
 
 // RevisionStore assigns revisions: the first content seen for an id is rev 1,
-// different content later is rev n+1, identical content is a duplicate.
+// different content later is rev n+1, identical content already published is
+// a duplicate.
 type RevisionStore interface {
-	// Assign returns the revision for (id, hash) and whether it is a duplicate
-	// of the latest revision already assigned.
+	// Assign returns the revision for (id, hash) and whether it is a
+	// duplicate of the latest, already published revision.
 	Assign(ctx context.Context, id, hash string) (rev int, duplicate bool, err error)
+	// Confirm records that (id, rev) has been published.
+	Confirm(ctx context.Context, id string, rev int) error
 }
 
 // MemoryRevisions is an in-process RevisionStore; the zero value is ready to use.
@@ -33,10 +40,28 @@ func (m *MemoryRevisions) Assign(_ context.Context, id, hash string) (int, bool,
 		m.revs = make(map[string]Revision)
 	}
 	cur, ok := m.revs[id]
-	if ok && cur.Hash == hash {
-		return cur.Rev, true, nil
-	}
-	next := Revision{Rev: cur.Rev + 1, Hash: hash}
+	next, dup := NextRevision(cur, ok, hash)
 	m.revs[id] = next
-	return next.Rev, false, nil
+	return next.Rev, dup, nil
+}
+
+// Confirm implements RevisionStore.
+func (m *MemoryRevisions) Confirm(_ context.Context, id string, rev int) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cur, ok := m.revs[id]; ok && cur.Rev == rev {
+		cur.Published = true
+		m.revs[id] = cur
+	}
+	return nil
+}
+
+// NextRevision is the revision rule shared by every RevisionStore: given the
+// current state (exists false for a new id) and the new content hash, it
+// returns the new state and whether the content is a duplicate.
+func NextRevision(cur Revision, exists bool, hash string) (Revision, bool) {
+	if exists && cur.Hash == hash {
+		return cur, cur.Published
+	}
+	return Revision{Rev: cur.Rev + 1, Hash: hash}, false
 }

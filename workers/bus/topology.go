@@ -1,0 +1,182 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Stream names.
+const (
+	StreamRaw        = "ARTICLES_RAW"
+	StreamNormalized = "ARTICLES_NORMALIZED"
+	StreamTranslated = "ARTICLES_TRANSLATED"
+	StreamClean      = "ARTICLES_CLEAN"
+	StreamRejected   = "ARTICLES_REJECTED"
+	StreamDLQ        = "ARTICLES_DLQ"
+	// StreamAdvisories keeps MAX_DELIVERIES advisories so the DLQ mover
+	// sees them even if it was down when the server sent them.
+	StreamAdvisories = "DEWIRE_ADVISORIES"
+)
+
+// Durable consumer names.
+const (
+	ConsumerNormalizeDE = "normalize-de"
+	ConsumerTranslate   = "translate"
+	ConsumerNormalizeEN = "normalize-en"
+	ConsumerSink        = "sink"
+	ConsumerDLQMover    = "dlq-mover"
+)
+
+// KV buckets.
+const (
+	BucketRevisions = "dewire_revisions"
+	BucketMemory    = "dewire_tm"
+)
+
+// Topology describes the streams, consumers and buckets. The zero value is
+// not useful; start from DefaultTopology.
+type Topology struct {
+	Replicas      int
+	Storage       jetstream.StorageType
+	CleanMaxAge   time.Duration
+	ArchiveMaxAge time.Duration // rejected and DLQ
+	// DuplicateWindow must exceed the longest redelivery horizon (AckWait
+	// plus all backoff delays up to MaxDeliver) so a re-publish after any
+	// crash is still recognised.
+	DuplicateWindow time.Duration
+	AckWait         time.Duration
+	MaxDeliver      int
+	MaxAckPending   int
+}
+
+// DefaultTopology is what dewire run, dewire setup and every worker use unless told otherwise.
+func DefaultTopology() Topology {
+	return Topology{
+		Replicas:        1,
+		Storage:         jetstream.FileStorage,
+		CleanMaxAge:     7 * 24 * time.Hour,
+		ArchiveMaxAge:   30 * 24 * time.Hour,
+		DuplicateWindow: 2 * time.Hour,
+		AckWait:         30 * time.Second,
+		MaxDeliver:      8,
+		MaxAckPending:   256,
+	}
+}
+
+// ConsumerSpec binds a durable consumer to the stream it reads.
+type ConsumerSpec struct {
+	Stream  string
+	Durable string
+	AckWait time.Duration
+}
+
+// Consumers lists the durable pull consumers of the pipeline.
+func (t Topology) Consumers() []ConsumerSpec {
+	return []ConsumerSpec{
+		{StreamRaw, ConsumerNormalizeDE, t.AckWait},
+		{StreamNormalized, ConsumerTranslate, 2 * t.AckWait},
+		{StreamTranslated, ConsumerNormalizeEN, t.AckWait},
+		{StreamClean, ConsumerSink, t.AckWait},
+	}
+}
+
+// Streams lists the stream configurations.
+func (t Topology) Streams() []jetstream.StreamConfig {
+	work := func(name, subj, desc string) jetstream.StreamConfig {
+		return jetstream.StreamConfig{
+			Name: name, Description: desc, Subjects: []string{subj},
+			Retention: jetstream.WorkQueuePolicy, Storage: t.Storage, Replicas: t.Replicas,
+			Duplicates: t.DuplicateWindow, Discard: jetstream.DiscardOld,
+		}
+	}
+	limits := func(name, subj, desc string, age time.Duration) jetstream.StreamConfig {
+		return jetstream.StreamConfig{
+			Name: name, Description: desc, Subjects: []string{subj},
+			Retention: jetstream.LimitsPolicy, Storage: t.Storage, Replicas: t.Replicas,
+			Duplicates: t.DuplicateWindow, MaxAge: age, Discard: jetstream.DiscardOld,
+		}
+	}
+	return []jetstream.StreamConfig{
+		work(StreamRaw, "articles.raw.>", "ingested German articles awaiting normalization"),
+		work(StreamNormalized, "articles.normalized.>", "normalized German awaiting translation"),
+		work(StreamTranslated, "articles.translated.>", "translated articles awaiting English normalization"),
+		limits(StreamClean, "articles.clean.>", "clean bilingual records: the live feed", t.CleanMaxAge),
+		limits(StreamRejected, "articles.rejected.>", "inputs that never entered the pipeline, with reasons", t.ArchiveMaxAge),
+		limits(StreamDLQ, "articles.dlq.>", "messages a stage gave up on, with reasons", t.ArchiveMaxAge),
+		{
+			Name: StreamAdvisories, Description: "MAX_DELIVERIES advisories of the pipeline consumers",
+			Subjects:  t.advisorySubjects(),
+			Retention: jetstream.WorkQueuePolicy, Storage: t.Storage, Replicas: t.Replicas,
+			MaxAge: t.ArchiveMaxAge,
+		},
+	}
+}
+
+// Ensure creates or updates every stream, consumer and bucket. It is safe to
+// call from any number of processes at once.
+func (t Topology) Ensure(ctx context.Context, js jetstream.JetStream) error {
+	for _, sc := range t.Streams() {
+		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
+			return fmt.Errorf("stream %s: %w", sc.Name, err)
+		}
+	}
+	for _, c := range t.Consumers() {
+		if _, err := js.CreateOrUpdateConsumer(ctx, c.Stream, t.consumerConfig(c)); err != nil {
+			return fmt.Errorf("consumer %s/%s: %w", c.Stream, c.Durable, err)
+		}
+	}
+	if _, err := js.CreateOrUpdateConsumer(ctx, StreamAdvisories, jetstream.ConsumerConfig{
+		Durable: ConsumerDLQMover, AckPolicy: jetstream.AckExplicitPolicy, AckWait: t.AckWait,
+		MaxDeliver: -1, MaxAckPending: 64,
+	}); err != nil {
+		return fmt.Errorf("consumer %s/%s: %w", StreamAdvisories, ConsumerDLQMover, err)
+	}
+	for _, kv := range []jetstream.KeyValueConfig{
+		{Bucket: BucketRevisions, Description: "latest revision and content hash per article id", History: 1, Storage: t.Storage, Replicas: t.Replicas},
+		{Bucket: BucketMemory, Description: "translation memory: engine, model and German segment to English", History: 1, Storage: t.Storage, Replicas: t.Replicas},
+	} {
+		if _, err := js.CreateOrUpdateKeyValue(ctx, kv); err != nil {
+			return fmt.Errorf("kv %s: %w", kv.Bucket, err)
+		}
+	}
+	return nil
+}
+
+func (t Topology) consumerConfig(c ConsumerSpec) jetstream.ConsumerConfig {
+	return jetstream.ConsumerConfig{
+		Durable:       c.Durable,
+		Description:   "dewire " + c.Durable + " workers (all replicas bind this consumer)",
+		AckPolicy:     jetstream.AckExplicitPolicy,
+		AckWait:       c.AckWait,
+		MaxDeliver:    t.MaxDeliver,
+		MaxAckPending: t.MaxAckPending,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+	}
+}
+
+// Consumer binds the named durable consumer, which Ensure must have created.
+func Consumer(ctx context.Context, js jetstream.JetStream, stream, durable string) (jetstream.Consumer, error) {
+	c, err := js.Consumer(ctx, stream, durable)
+	if errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return nil, fmt.Errorf("consumer %s/%s does not exist: run `dewire setup` first: %w", stream, durable, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("consumer %s/%s: %w", stream, durable, err)
+	}
+	return c, nil
+}
+
+// AdvisoryPrefix is the subject prefix of the server's MAX_DELIVERIES advisories.
+const AdvisoryPrefix = "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES."
+
+func (t Topology) advisorySubjects() []string {
+	var out []string
+	for _, c := range t.Consumers() {
+		out = append(out, AdvisoryPrefix+c.Stream+"."+c.Durable)
+	}
+	return out
+}
