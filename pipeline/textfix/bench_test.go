@@ -1,0 +1,37 @@
+package textfix_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/dewire/dewire/pipeline/textfix"
+)
+
+// benchLines is German text: the corpora when present, else the seed sentences.
+func benchLines(b *testing.B) ([]string, int) {
+	var lines []string
+	if shared := sharedDir(b); shared != "" {
+		for _, c := range corpora {
+			if c.style.Lang == "de" {
+				lines = append(lines, readLines(b, filepath.Join(shared, c.path))...)
+			}
+		}
+	}
+	n := 0
+	for _, l := range lines {
+		n += len(l)
+	}
+	return lines, n
+}
+
+func BenchmarkFixDE(b *testing.B) {
+	f := mustNew(b, textfix.Style{Lang: "de"})
+	lines, n := benchLines(b)
+	b.SetBytes(int64(n))
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, l := range lines {
+			f.Fix(l)
+		}
+	}
+}

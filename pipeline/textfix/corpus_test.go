@@ -1,0 +1,139 @@
+package textfix_test
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dewire/dewire/pipeline/article"
+	"github.com/dewire/dewire/pipeline/textfix"
+)
+
+// sharedDir finds ../shared beside the repository root (the folder holding
+// go.mod), or the folder DEWIRE_SHARED names.
+func sharedDir(t testing.TB) string {
+	t.Helper()
+	if dir := os.Getenv("DEWIRE_SHARED"); dir != "" {
+		return dir
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("../shared not present")
+		}
+		dir = parent
+	}
+	shared := filepath.Join(dir, "..", "shared")
+	if _, err := os.Stat(shared); err != nil {
+		t.Skip("../shared not present")
+	}
+	return shared
+}
+
+func readLines(t testing.TB, path string) []string {
+	t.Helper()
+	fh, err := os.Open(path)
+	if err != nil {
+		t.Skipf("%s not present: %v", path, err)
+	}
+	defer fh.Close()
+	var lines []string
+	sc := bufio.NewScanner(fh)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		lines = append(lines, sc.Text())
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return lines
+}
+
+// replay applies edits in order, checking that each Before is where it says.
+func replay(t testing.TB, in string, edits []article.Edit) string {
+	t.Helper()
+	s := in
+	for _, e := range edits {
+		if e.Offset < 0 || e.Offset+len(e.Before) > len(s) || s[e.Offset:e.Offset+len(e.Before)] != e.Before {
+			t.Fatalf("edit %+v does not match the text %q", e, s)
+		}
+		s = s[:e.Offset] + e.After + s[e.Offset+len(e.Before):]
+	}
+	return s
+}
+
+type corpus struct {
+	path  string
+	style textfix.Style
+	bound int // changed lines allowed per 1,000; 0 reports only
+}
+
+var (
+	de      = textfix.Style{Lang: "de"}
+	en      = textfix.Style{Lang: "en"}
+	british = textfix.Style{Lang: "en", Placement: textfix.PlacementBritish}
+)
+
+var corpora = []corpus{
+	{"corpora/wmt22/generaltest2022.en-de.ref.A.de", de, 2},
+	{"corpora/wmt22/generaltest2022.en-de.ref.B.de", de, 0},
+	{"corpora/wmt23/generaltest2023.en-de.ref.refA.de", de, 0},
+	{"corpora/wmt22/generaltest2022.de-en.src.de", de, 0},
+	{"corpora/wmt23/generaltest2023.de-en.src.de", de, 0},
+	{"corpora/wmt22/generaltest2022.de-en.ref.A.en", en, 0},
+	{"corpora/wmt22/generaltest2022.de-en.ref.A.en", british, 0},
+	{"corpora/wmt22/generaltest2022.de-en.ref.B.en", en, 0},
+	{"corpora/wmt23/generaltest2023.de-en.ref.refA.en", en, 0},
+}
+
+// TestDoNoHarm runs the fixers over professional and messy corpora: professional
+// German may change on at most two lines per thousand, and every line must replay
+// and be idempotent.
+func TestDoNoHarm(t *testing.T) {
+	shared := sharedDir(t)
+	for _, c := range corpora {
+		t.Run(filepath.Base(c.path)+" in "+string(c.style.Placement)+" style stays almost unchanged and replays", func(t *testing.T) {
+			f := mustNew(t, c.style)
+			lines := readLines(t, filepath.Join(shared, c.path))
+			changed := 0
+			for i, line := range lines {
+				out, edits, flags := f.Fix(line)
+				if got := replay(t, line, edits); got != out {
+					t.Fatalf("line %d: replayed edits give\n%q\nwant\n%q", i+1, got, out)
+				}
+				if again, _, _ := f.Fix(out); again != out {
+					t.Errorf("line %d: not idempotent:\n%q\n%q", i+1, out, again)
+				}
+				if out != line {
+					changed++
+					if testing.Verbose() {
+						var rules []string
+						for _, e := range edits {
+							rules = append(rules, e.Rule+" "+strings.TrimSpace(e.Before)+"→"+e.After)
+						}
+						t.Logf("line %d changed %v:\n  - %s\n  + %s", i+1, rules, line, out)
+					}
+				}
+				if testing.Verbose() && os.Getenv("TEXTFIX_FLAGS") != "" {
+					for _, fl := range flags {
+						t.Logf("line %d flag %s: %s", i+1, fl.Code, fl.Message)
+					}
+				}
+			}
+			perMille := float64(changed) * 1000 / float64(len(lines))
+			t.Logf("%s %s: %d of %d lines changed (%.2f per 1,000)", c.path, c.style.Placement, changed, len(lines), perMille)
+			if c.bound > 0 && perMille > float64(c.bound) {
+				t.Errorf("%d of %d lines changed, more than %d per 1,000", changed, len(lines), c.bound)
+			}
+		})
+	}
+}

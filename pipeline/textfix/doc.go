@@ -1,0 +1,8 @@
+// Package textfix repairs the typography of German and English news text:
+// quotation marks (paired by position and re-rendered in a desk's style),
+// punctuation placement and spacing, doubled punctuation, page debris glued to
+// a final sentence, and UTF-8 text that was decoded as Windows-1252.
+//
+// It never rewrites words, names or numbers, and where a repair is uncertain it
+// leaves the text alone and raises a flag for a human instead.
+package textfix

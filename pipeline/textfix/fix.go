@@ -1,0 +1,169 @@
+package textfix
+
+import (
+	"sort"
+
+	"github.com/dewire/dewire/pipeline/article"
+)
+
+// Rule names recorded in edits.
+const (
+	RuleMojibake         = "encoding.mojibake"
+	RuleQuoteStyle       = "quote.style"
+	RuleQuoteSpacing     = "quote.spacing"
+	RuleQuoteRestored    = "quote.opening_restored"
+	RulePunctPlacement   = "punct.placement"
+	RulePunctCollapse    = "punct.collapse"
+	RulePunctSpaceBefore = "punct.space_before"
+	RuleDebris           = "debris.strip"
+)
+
+// Flag codes raised for a human to check.
+const (
+	FlagOpeningRestored = "quote.opening_restored"
+	FlagUnbalanced      = "quote.unbalanced"
+	FlagDebrisSuspect   = "debris.suspect"
+)
+
+// maxRounds bounds the repair loop; one round almost always reaches the fixpoint.
+const maxRounds = 4
+
+// repl replaces s[start:end] with text; a pass returns them sorted and disjoint.
+type repl struct {
+	start, end int
+	text       string
+	rule       string
+}
+
+// Fix repairs one paragraph (or title or lead). Edits are listed in the order
+// they were applied, each with the byte offset in the text as it stood just
+// before it, so replaying them reproduces out. Flags about text that was left
+// alone carry offsets into out.
+func (f *Fixer) Fix(text string) (out string, edits []article.Edit, flags []article.Flag) {
+	need := needs(text)
+	if need == 0 {
+		return text, nil, nil
+	}
+	out = text
+	for round := 0; round < maxRounds; round++ {
+		var changed bool
+		var observed []article.Flag
+		for k, pass := range [...]func(string, *[]article.Flag, *[]article.Flag) []repl{
+			f.fixMojibake, f.fixQuotes, f.fixPunct, f.fixDebris,
+		} {
+			if need&(1<<k) == 0 {
+				continue
+			}
+			var acted []article.Flag
+			rs := pass(out, &acted, &observed)
+			if len(rs) == 0 {
+				continue
+			}
+			changed = true
+			out, edits = apply(out, rs, edits)
+			flags = append(flags, acted...)
+		}
+		if !changed {
+			flags = append(flags, observed...)
+			break
+		}
+		need = needAll // a repair may have exposed another
+	}
+	return out, edits, flags
+}
+
+// apply performs rs on s and appends one edit per replacement.
+func apply(s string, rs []repl, edits []article.Edit) (string, []article.Edit) {
+	sort.SliceStable(rs, func(i, j int) bool { return rs[i].start < rs[j].start })
+	buf := make([]byte, 0, len(s)+16)
+	last, shift := 0, 0
+	for _, r := range rs {
+		if r.start < last {
+			continue // overlapping; the next round sees it again
+		}
+		buf = append(buf, s[last:r.start]...)
+		buf = append(buf, r.text...)
+		edits = append(edits, article.Edit{
+			Rule:   r.rule,
+			Offset: r.start + shift,
+			Before: s[r.start:r.end],
+			After:  r.text,
+		})
+		shift += len(r.text) - (r.end - r.start)
+		last = r.end
+	}
+	buf = append(buf, s[last:]...)
+	return string(buf), edits
+}
+
+// Passes a paragraph may need, found by one cheap scan.
+const (
+	needMojibake uint8 = 1 << iota
+	needQuotes
+	needPunct
+	needDebris
+	needAll = needMojibake | needQuotes | needPunct | needDebris
+)
+
+// trigger marks the bytes at which needs looks closer; all others are skipped.
+var trigger = func() (t [256]bool) {
+	for _, c := range []byte{'"', 0xE2, 0xC2, 0xC3, '?', '!', '.', ',', ';', ':'} {
+		t[c] = true
+	}
+	return t
+}()
+
+// needs is the fast path: most paragraphs have nothing any pass could change,
+// and most of the rest need only one pass.
+func needs(s string) uint8 {
+	var need uint8
+	n := len(s)
+	for i := 0; i < n; i++ {
+		for i < n && !trigger[s[i]] {
+			i++
+		}
+		if i == n {
+			break
+		}
+		switch c := s[i]; c {
+		case '"':
+			need |= needQuotes
+		case 0xE2:
+			if i+2 < n && s[i+1] == 0x80 {
+				switch s[i+2] {
+				case 0x98, 0x9A, 0x9C, 0x9D, 0x9E, 0xB9, 0xBA:
+					need |= needQuotes
+				}
+			}
+		case 0xC2:
+			if i+1 < n {
+				switch {
+				case s[i+1] == 0xAB || s[i+1] == 0xBB:
+					need |= needQuotes
+				case s[i+1] <= 0x9F:
+					need |= needMojibake
+				}
+			}
+		case 0xC3:
+			// A Latin-1 letter followed by a Windows-1252 high character may be mojibake.
+			if i+2 < n {
+				switch s[i+2] {
+				case 0xC2, 0xC5, 0xC6, 0xCB, 0xE2:
+					need |= needMojibake
+				}
+			}
+		default: // punctuation
+			if i > 0 && s[i-1] == ' ' || (c == '?' || c == '!' || c == '.') && i+1 < n && s[i+1] == c {
+				need |= needPunct
+			}
+		}
+	}
+	// Page debris is digits at the very end.
+	for n > 0 && (s[n-1] == ' ' || s[n-1] == '\t') {
+		n--
+	}
+	if n > 0 && s[n-1] >= '0' && s[n-1] <= '9' {
+		need |= needDebris
+	}
+	return need
+}
