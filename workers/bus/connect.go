@@ -26,6 +26,9 @@ type Conn struct {
 	CAFile    string // TLS: trust these roots
 	CertFile  string // TLS: client certificate
 	KeyFile   string // TLS: client key
+	// InboxPrefix replaces _INBOX for replies (pulls, PubAcks) so an
+	// account can confine each role to its own inboxes.
+	InboxPrefix string
 	// InProcess, when set, connects to an embedded server without a socket.
 	InProcess nats.InProcessConnProvider
 }
@@ -53,6 +56,9 @@ func Connect(ctx context.Context, c Conn, log *zap.Logger) (*nats.Conn, error) {
 			}
 			log.Error("nats async error", zap.String("subject", subject), zap.Error(err))
 		}),
+	}
+	if c.InboxPrefix != "" {
+		opts = append(opts, nats.CustomInboxPrefix(c.InboxPrefix))
 	}
 	if c.InProcess != nil {
 		opts = append(opts, nats.InProcessServer(c.InProcess))

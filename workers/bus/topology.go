@@ -28,8 +28,11 @@ const (
 	ConsumerTranslate   = "translate"
 	ConsumerNormalizeEN = "normalize-en"
 	ConsumerSink        = "sink"
-	ConsumerDLQMover    = "dlq-mover"
 )
+
+// MoverConsumer names the consumer on the advisory stream that feeds the
+// DLQ mover of one pipeline consumer; each worker kind moves only its own.
+func MoverConsumer(durable string) string { return "dlq-mover-" + durable }
 
 // KV buckets.
 const (
@@ -129,11 +132,15 @@ func (t Topology) Ensure(ctx context.Context, js jetstream.JetStream) error {
 			return fmt.Errorf("consumer %s/%s: %w", c.Stream, c.Durable, err)
 		}
 	}
-	if _, err := js.CreateOrUpdateConsumer(ctx, StreamAdvisories, jetstream.ConsumerConfig{
-		Durable: ConsumerDLQMover, AckPolicy: jetstream.AckExplicitPolicy, AckWait: t.AckWait,
-		MaxDeliver: -1, MaxAckPending: 64,
-	}); err != nil {
-		return fmt.Errorf("consumer %s/%s: %w", StreamAdvisories, ConsumerDLQMover, err)
+	for _, c := range t.Consumers() {
+		name := MoverConsumer(c.Durable)
+		if _, err := js.CreateOrUpdateConsumer(ctx, StreamAdvisories, jetstream.ConsumerConfig{
+			Durable: name, AckPolicy: jetstream.AckExplicitPolicy, AckWait: t.AckWait,
+			FilterSubject: AdvisoryPrefix + c.Stream + "." + c.Durable,
+			MaxDeliver:    -1, MaxAckPending: 16,
+		}); err != nil {
+			return fmt.Errorf("consumer %s/%s: %w", StreamAdvisories, name, err)
+		}
 	}
 	for _, kv := range []jetstream.KeyValueConfig{
 		{Bucket: BucketRevisions, Description: "latest revision and content hash per article id", History: 1, Storage: t.Storage, Replicas: t.Replicas},
@@ -156,6 +163,16 @@ func (t Topology) consumerConfig(c ConsumerSpec) jetstream.ConsumerConfig {
 		MaxAckPending: t.MaxAckPending,
 		DeliverPolicy: jetstream.DeliverAllPolicy,
 	}
+}
+
+// ConsumerFor returns the spec of a durable pipeline consumer.
+func (t Topology) ConsumerFor(durable string) (ConsumerSpec, bool) {
+	for _, c := range t.Consumers() {
+		if c.Durable == durable {
+			return c, true
+		}
+	}
+	return ConsumerSpec{}, false
 }
 
 // Consumer binds the named durable consumer, which Ensure must have created.

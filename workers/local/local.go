@@ -167,13 +167,15 @@ func (p *Pipeline) startStages(parent context.Context) {
 			}
 		}()
 	}
-	p.wg.Add(1)
-	go func() {
-		defer p.wg.Done()
-		if err := stage.MoveDeadLetters(ctx, p.js, p.cfg.Log, met, p.deadLettered); err != nil {
-			p.errs <- fmt.Errorf("dlq mover: %w", err)
-		}
-	}()
+	for _, r := range runs {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			if err := stage.MoveDeadLetters(ctx, p.js, r.cfg.Consumer, p.cfg.Log, met, p.deadLettered); err != nil {
+				p.errs <- fmt.Errorf("dlq mover for %s: %w", r.cfg.Consumer, err)
+			}
+		}()
+	}
 }
 
 // JetStream is the pipeline's JetStream context (for tests and desk feeds).

@@ -22,22 +22,24 @@ type maxDeliveriesAdvisory struct {
 	Deliveries uint64 `json:"deliveries"`
 }
 
-// MoveDeadLetters dead-letters the messages the server stopped delivering
-// because they ran out of deliveries without any handler giving up on them
-// (for example a worker that crashed on them every time). It reads the
-// MAX_DELIVERIES advisories kept in the advisory stream, copies each message
-// to the DLQ with its reason, then deletes it from its work queue. Runs until
-// ctx is cancelled.
-func MoveDeadLetters(ctx context.Context, js jetstream.JetStream, log *zap.Logger, met *Metrics, onDead func(Msg, string)) error {
+// MoveDeadLetters dead-letters the messages the server stopped delivering to
+// the durable consumer because they ran out of deliveries without any
+// handler giving up on them (for example a worker that crashed on them every
+// time). It reads that consumer's MAX_DELIVERIES advisories kept in the
+// advisory stream, copies each message to the DLQ with its reason, then
+// deletes it from its work queue (never from a Limits stream such as the
+// clean feed, which desks still read). Runs until ctx is cancelled.
+func MoveDeadLetters(ctx context.Context, js jetstream.JetStream, durable string, log *zap.Logger, met *Metrics, onDead func(Msg, string)) error {
 	if log == nil {
 		log = zap.NewNop()
 	}
 	if met == nil {
 		met = NewMetrics(nil)
 	}
-	log = log.With(zap.String("stage", "dlq-mover"))
+	name := bus.MoverConsumer(durable)
+	log = log.With(zap.String("mover", name))
 	return Run(ctx, js, Config{
-		Name: "dlq-mover", Stream: bus.StreamAdvisories, Consumer: bus.ConsumerDLQMover,
+		Name: name, Stream: bus.StreamAdvisories, Consumer: name,
 		Concurrency: 1, Log: log, Metrics: met, Grace: 5 * time.Second,
 	}, func(ctx context.Context, m Msg) ([]Out, error) {
 		var adv maxDeliveriesAdvisory
@@ -64,8 +66,10 @@ func MoveDeadLetters(ctx context.Context, js jetstream.JetStream, log *zap.Logge
 		if _, err := js.PublishMsg(ctx, &nats.Msg{Subject: out.Subject, Data: out.Data, Header: out.Header}, jetstream.WithMsgID(out.MsgID)); err != nil {
 			return nil, fmt.Errorf("dead-letter %s#%d: %w", adv.Stream, adv.StreamSeq, err)
 		}
-		if err := stream.DeleteMsg(ctx, adv.StreamSeq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
-			return nil, fmt.Errorf("delete %s#%d after dead-lettering: %w", adv.Stream, adv.StreamSeq, err)
+		if stream.CachedInfo().Config.Retention == jetstream.WorkQueuePolicy {
+			if err := stream.DeleteMsg(ctx, adv.StreamSeq); err != nil && !errors.Is(err, jetstream.ErrMsgNotFound) {
+				return nil, fmt.Errorf("delete %s#%d after dead-lettering: %w", adv.Stream, adv.StreamSeq, err)
+			}
 		}
 		met.Messages.WithLabelValues(adv.Consumer, OutcomeDLQ).Inc()
 		log.Error("dead-lettered after max deliveries", zap.String("stream", adv.Stream), zap.Uint64("seq", adv.StreamSeq),

@@ -241,7 +241,7 @@ func TestMessageThatRunsOutOfDeliveriesReachesTheDLQThroughTheAdvisory(t *testin
 	publishN(t, js, 1)
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
-	go func() { t.Log(stage.MoveDeadLetters(ctx, js, zaptest.NewLogger(t), nil, nil)) }()
+	go func() { t.Log(stage.MoveDeadLetters(ctx, js, bus.ConsumerNormalizeDE, zaptest.NewLogger(t), nil, nil)) }()
 
 	// A worker that takes the message and dies, three times over.
 	cons, err := js.Consumer(ctx, bus.StreamRaw, bus.ConsumerNormalizeDE)

@@ -1,0 +1,149 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dewire/dewire/pipeline/article"
+	"github.com/dewire/dewire/pipeline/intake"
+	"github.com/dewire/dewire/pipeline/mt"
+)
+
+// readOne reads the single article of a file or stdin, without the language gate.
+func readOne(ctx context.Context, cmd *cobra.Command, path string) (*article.Article, error) {
+	var r io.Reader = cmd.InOrStdin()
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
+	}
+	var got []intake.Item
+	err := (&intake.Reader{}).Read(ctx, r, intake.Origin{Path: path}, func(it intake.Item) error {
+		got = append(got, it)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if len(got) != 1 {
+		return nil, fmt.Errorf("%s: holds %d articles; give one article (plain text or one JSON object)", path, len(got))
+	}
+	if rej := got[0].Reject; rej != nil {
+		return nil, fmt.Errorf("%s: %s: %s", path, rej.Reject.Code, rej.Reject.Reason)
+	}
+	a := got[0].Article
+	a.Rev = 1
+	return a, nil
+}
+
+func fileArg(args []string) string {
+	if len(args) == 0 {
+		return "-"
+	}
+	return args[0]
+}
+
+func newNormalizeCmd(_ *globalFlags) *cobra.Command {
+	var lang string
+	var asJSON bool
+	var nf normFlags
+	cmd := &cobra.Command{
+		Use:   "normalize [--lang de|en] [--style FILE] [--json] [FILE|-]",
+		Short: "Normalize one article offline and print it",
+		Long: `Normalize repairs quotation marks, punctuation, debris and names in one article
+(plain text: title line, blank line, paragraphs separated by blank lines; or JSON)
+and prints it in the same plain layout, so paragraph n of the output is paragraph
+n of the input. --json prints the record with every edit and flag instead.`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if lang != "de" && lang != "en" {
+				return usagef("--lang %q: want de or en", lang)
+			}
+			n, err := nf.normalizer(lang)
+			if err != nil {
+				return err
+			}
+			a, err := readOne(cmd.Context(), cmd, fileArg(args))
+			if err != nil {
+				return err
+			}
+			if lang == "en" {
+				// The reader fills the German slot; English input belongs in the English one.
+				en := a.DE
+				a.EN, a.DE = &en, article.Text{}
+			}
+			n.Article(a)
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), a)
+			}
+			_, err = io.WriteString(cmd.OutOrStdout(), intake.FormatPlain(a.Text(lang)))
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&lang, "lang", "de", "language of the article: de or en")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the record with edits and flags")
+	nf.register(cmd.Flags())
+	envHelp(cmd.Flags())
+	return cmd
+}
+
+func newTranslateCmd(g *globalFlags) *cobra.Command {
+	var ef engineFlags
+	var nf normFlags
+	cmd := &cobra.Command{
+		Use:   "translate [--engine NAME] [--model PATH] [FILE|-]",
+		Short: "Normalize, translate and normalize one article offline; print the bilingual record",
+		Args:  cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			log, err := newLogger(g)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			de, en, err := nf.normalizers()
+			if err != nil {
+				return err
+			}
+			a, err := readOne(ctx, cmd, fileArg(args))
+			if err != nil {
+				return err
+			}
+			tr, err := ef.translator(ctx, mt.NewMemoryTM(), log)
+			if err != nil {
+				return err
+			}
+			de.Article(a)
+			if err := tr.Translate(ctx, a); err != nil {
+				if errors.Is(err, mt.ErrAuth) {
+					return fmt.Errorf("%w (check the engine's key)", err)
+				}
+				return err
+			}
+			en.Article(a)
+			return printJSON(cmd.OutOrStdout(), a)
+		},
+	}
+	ef.register(cmd.Flags())
+	nf.register(cmd.Flags())
+	envHelp(cmd.Flags())
+	return cmd
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}

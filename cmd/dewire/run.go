@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+	"golang.org/x/term"
+
+	"github.com/dewire/dewire/workers/bus"
+	"github.com/dewire/dewire/workers/local"
+	"github.com/dewire/dewire/workers/tm"
+)
+
+type runFlags struct {
+	data, out, listen, httpAddr, source string
+	durable                             bool
+	watch                               bool
+	watchInterval                       time.Duration
+	concurrency                         int
+	progress                            string
+	norm                                normFlags
+	in                                  intakeFlags
+	eng                                 engineFlags
+	sinks                               sinkFlags
+	topo                                topoFlags
+}
+
+func newRunCmd(g *globalFlags) *cobra.Command {
+	f := &runFlags{}
+	cmd := &cobra.Command{
+		Use:   "run [flags] [FILE|DIR|-]...",
+		Short: "Run the whole pipeline in one process on an embedded NATS server",
+		Long: `Run reads articles from files, folders (recursively) or stdin (-), sends them
+through every stage on an embedded NATS JetStream server whose store lives
+under --data, and writes clean records under --out. It exits when every input
+has reached the sink, the rejects or the dead-letter queue, and prints a
+summary; with --watch it keeps reading the folders until interrupted.
+Ctrl-C stops reading, lets in-flight articles finish, and exits.`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) == 0 {
+				return usagef("run: name at least one file, folder or - for stdin")
+			}
+			return runPipeline(cmd, g, f, args)
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&f.data, "data", "dewire-data", "folder for the embedded JetStream store")
+	fs.StringVar(&f.out, "out", "dewire-out", "folder for the sink (JSONL and TMX per day)")
+	fs.StringVar(&f.listen, "listen", "", "also accept NATS clients (desks, workers) on host:port")
+	fs.BoolVar(&f.durable, "durable", false, "fsync every JetStream write (sync_interval: always)")
+	fs.BoolVar(&f.watch, "watch", false, "keep watching the folders for new or changed files")
+	fs.DurationVar(&f.watchInterval, "watch-interval", 2*time.Second, "how often --watch looks at the folders")
+	fs.StringVar(&f.source, "source", "", "source name for every article (default: from the folder or file name)")
+	fs.StringVar(&f.httpAddr, "http-addr", "", "serve /metrics, /healthz and /readyz on this address")
+	fs.IntVar(&f.concurrency, "concurrency", 16, "articles in flight per stage")
+	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto (a bar on a terminal), bar, none")
+	f.norm.register(fs)
+	f.in.register(fs)
+	f.eng.register(fs)
+	f.sinks.register(fs)
+	f.topo.register(fs)
+	envHelp(fs)
+	return cmd
+}
+
+func runPipeline(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string) error {
+	log, err := newLogger(g)
+	if err != nil {
+		return err
+	}
+	defer log.Sync()
+	topo, err := f.topo.topology()
+	if err != nil {
+		return err
+	}
+	de, en, err := f.norm.normalizers()
+	if err != nil {
+		return err
+	}
+	reader, err := f.in.reader()
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	probes := newProbes()
+	if err := probes.serve(ctx, f.httpAddr, log); err != nil {
+		return err
+	}
+	// The translator's memory lives on the embedded server, so it is
+	// attached once the pipeline has started.
+	lazy := &lazyTranslator{}
+	extras, closeExtras, err := f.sinks.writers(ctx, f.out, log)
+	if err != nil {
+		return err
+	}
+	defer closeExtras()
+	p, err := local.Start(ctx, local.Config{
+		DataDir: f.data, OutDir: f.out, Listen: f.listen, Durable: f.durable,
+		Reader: reader, NormDE: de, NormEN: en, Translator: lazy, Extras: extras,
+		Concurrency: f.concurrency, Topology: &topo, Log: log, Registry: probes.reg,
+	})
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err := p.Close(); err != nil {
+			log.Warn("shutdown", zap.Error(err))
+		}
+	}()
+	memory, err := tm.NewKV(ctx, p.JetStream(), bus.BucketMemory)
+	if err != nil {
+		return err
+	}
+	tr, err := f.eng.translator(ctx, memory, log)
+	if err != nil {
+		return err
+	}
+	lazy.set(tr)
+	probes.setReady(func() error { return nil })
+
+	start := time.Now()
+	show := newProgress(cmd.ErrOrStderr(), f.progress)
+	stdin := cmd.InOrStdin()
+	ingestErr := make(chan error, 1)
+	go func() {
+		ingestErr <- p.Ingest(ctx, args, local.IngestOptions{Source: f.source, Stdin: stdin, Watch: watchInterval(f)})
+	}()
+	var runErr error
+	select {
+	case runErr = <-ingestErr:
+	case <-ctx.Done():
+		runErr = <-ingestErr
+	}
+	if runErr == nil && ctx.Err() == nil {
+		runErr = p.Wait(ctx, show.update)
+	}
+	show.done()
+	st := p.Stats()
+	fmt.Fprintln(cmd.OutOrStdout(), summary(st, time.Since(start), f.out))
+	if ctx.Err() != nil {
+		fmt.Fprintf(cmd.ErrOrStderr(), "interrupted: %d articles still in the pipeline; they resume on the next run with --data %s\n", st.Pending(), f.data)
+		return nil
+	}
+	return runErr
+}
+
+func watchInterval(f *runFlags) time.Duration {
+	if f.watch {
+		return f.watchInterval
+	}
+	return 0
+}
+
+func summary(st local.Stats, took time.Duration, out string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "dewire run: %d read, %d published, %d clean, %d rejected, %d dead-lettered, %d duplicates",
+		st.Read, st.Published, st.Clean, st.Rejected, st.DeadLettered, st.Duplicates)
+	if st.Unreadable > 0 {
+		fmt.Fprintf(&b, ", %d unreadable files", st.Unreadable)
+	}
+	fmt.Fprintf(&b, " in %s\nrecords: %s", took.Round(time.Millisecond), filepath.Join(out, "articles-*.jsonl"))
+	return b.String()
+}
+
+// progress draws a one-line bar on a terminal.
+type progress struct {
+	w    io.Writer
+	on   bool
+	last time.Time
+}
+
+func newProgress(w io.Writer, mode string) *progress {
+	on := mode == "bar"
+	if mode == "auto" {
+		if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			on = true
+		}
+	}
+	return &progress{w: w, on: on}
+}
+
+func (p *progress) update(st local.Stats) {
+	if !p.on || time.Since(p.last) < 100*time.Millisecond {
+		return
+	}
+	p.last = time.Now()
+	done := st.Clean + st.DeadLettered
+	total := max(st.Published, 1)
+	const width = 30
+	n := done * width / total
+	fmt.Fprintf(p.w, "\r[%s%s] %d/%d clean %d · rejected %d · dlq %d · dup %d ",
+		strings.Repeat("#", n), strings.Repeat(".", width-n), done, st.Published, st.Clean, st.Rejected, st.DeadLettered, st.Duplicates)
+}
+
+func (p *progress) done() {
+	if p.on {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
