@@ -73,7 +73,7 @@ SIGTERM stops pulling, finishes in-flight messages within --grace, and exits 0.`
 	fs.StringVar(&f.httpAddr, "http-addr", ":8080", "serve /metrics, /healthz and /readyz on this address (empty: off)")
 	fs.IntVar(&f.concurrency, "concurrency", 8, "messages in flight per replica")
 	fs.DurationVar(&f.grace, "grace", 25*time.Second, "how long in-flight messages may finish after SIGTERM")
-	fs.BoolVar(&f.setup, "setup", false, "create or update the streams and consumers at start (needs admin rights; normally "dewire setup" does it once)")
+	fs.BoolVar(&f.setup, "setup", false, "create or update the streams and consumers at start (needs admin rights; normally 'dewire setup' does it once)")
 	fs.BoolVar(&f.watch, "watch", false, "ingest: keep watching the folders for new or changed files")
 	fs.DurationVar(&f.watchInterval, "watch-interval", 2*time.Second, "ingest: how often --watch looks at the folders")
 	fs.StringVar(&f.source, "source", "", "ingest: source name for every article (default: from the folder or file name)")

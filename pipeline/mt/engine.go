@@ -25,6 +25,9 @@ type Request struct {
 type Result struct {
 	Translations []string
 	BilledChars  int // characters the engine charges for (0 for free engines)
+	// Unprotected lists segments (indexes into Request.Segments) the engine
+	// had to translate without entity protection.
+	Unprotected []int
 }
 
 // Limits bounds one request to an engine. Zero means unlimited.
