@@ -1,0 +1,307 @@
+package names
+
+import (
+	"unicode/utf8"
+)
+
+// Key returns the language-neutral transliteration key of one word, so that
+// German (Duden press), English (BGN/PCGN), hybrid and diacritic spellings
+// of the same Russian, Ukrainian or Caucasian name share it:
+// Key("Konaschenkow") == Key("Konashenkov") == Key("Konaschenkov").
+//
+// The key lower-cases, folds diacritics and Cyrillic to Latin, maps
+// schtsch/shch, tsch/ch/kh, sch/sh/zh, z/ts/tz/s, w/v and j/y/i onto common
+// symbols, collapses doubled letters and folds the surname endings
+// -ow/-ov/-ew/-ev/-jew/-yev. A key is only meant for comparison: it is not
+// readable text. Key of a text of several words keys each word and joins
+// them with one space.
+func Key(s string) string {
+	var buf []byte
+	start := -1
+	for i, r := range s {
+		if isWordRune(r) {
+			if start < 0 {
+				start = i
+			}
+			continue
+		}
+		if start >= 0 {
+			if len(buf) > 0 {
+				buf = append(buf, ' ')
+			}
+			buf = appendKey(buf, s[start:i])
+			start = -1
+		}
+	}
+	if start >= 0 {
+		if len(buf) > 0 {
+			buf = append(buf, ' ')
+		}
+		buf = appendKey(buf, s[start:])
+	}
+	return string(buf)
+}
+
+// appendKey appends the key of the single word w to dst.
+func appendKey(dst []byte, w string) []byte {
+	n := len(dst)
+	dst = appendTranslit(dst, w)
+	return finishKey(dst, n)
+}
+
+// appendTranslit appends the mapped form of w (before the ending fold) to dst.
+func appendTranslit(dst []byte, w string) []byte {
+	var tmp [96]byte
+	f := appendFold(tmp[:0], w)
+	start := len(dst)
+	var prev byte // last byte emitted, 0 at the start
+	emit := func(c byte) {
+		if prev != c {
+			dst = append(dst, c)
+			prev = c
+		}
+	}
+	for i := 0; i < len(f); {
+		c := f[i]
+		rest := f[i:]
+		switch c {
+		case 's':
+			switch {
+			case hasPrefix(rest, "schtsch"):
+				emit('S')
+				emit('C')
+				i += 7
+			case hasPrefix(rest, "shch"):
+				emit('S')
+				emit('C')
+				i += 4
+			case hasPrefix(rest, "sch"):
+				emit('S')
+				i += 3
+			case hasPrefix(rest, "sh"):
+				emit('S')
+				i += 2
+			default:
+				emit('s')
+				i++
+			}
+		case 't':
+			switch {
+			case hasPrefix(rest, "tsch"):
+				emit('C')
+				i += 4
+			case hasPrefix(rest, "tch"):
+				emit('C')
+				i += 3
+			case hasPrefix(rest, "ts"), hasPrefix(rest, "tz"):
+				emit('s')
+				i += 2
+			default:
+				emit('t')
+				i++
+			}
+		case 'z':
+			if hasPrefix(rest, "zh") {
+				emit('S')
+				i += 2
+			} else {
+				emit('s')
+				i++
+			}
+		case 'c':
+			switch {
+			case hasPrefix(rest, "ch"):
+				emit('C')
+				i += 2
+			case hasPrefix(rest, "ck"):
+				emit('k')
+				i += 2
+			default:
+				emit('k')
+				i++
+			}
+		case 'k':
+			if hasPrefix(rest, "kh") {
+				emit('C')
+				i += 2
+			} else {
+				emit('k')
+				i++
+			}
+		case 'x':
+			emit('k')
+			emit('s')
+			i++
+		case 'q':
+			emit('k')
+			i++
+		case 'w', 'v':
+			emit('v')
+			i++
+		case 'j', 'y', 'i':
+			// A glide before e at the start or after a vowel is how one
+			// scheme writes what another leaves out: Jelzin, Yeltsin, Eltsin.
+			if i+1 < len(f) && f[i+1] == 'e' && (len(dst) == start || isVowel(prev)) {
+				i++
+				continue
+			}
+			emit('i')
+			i++
+		case 'p':
+			if hasPrefix(rest, "ph") {
+				emit('f')
+				i += 2
+			} else {
+				emit('p')
+				i++
+			}
+		default:
+			if c >= 'a' && c <= 'z' {
+				emit(c)
+			}
+			i++
+		}
+	}
+	return dst
+}
+
+// finishKey folds the Slavic surname endings of the word key in dst[from:]:
+// -ov, -ev, -iev (Lawrow, Lavrov, Alijew, Aliyev, Sergejew, Sergeev) become
+// '@', and their feminine forms '@a'.
+func finishKey(dst []byte, from int) []byte {
+	k := dst[from:]
+	fem := false
+	end := len(k)
+	if end > 0 && k[end-1] == 'a' {
+		fem = true
+		end--
+	}
+	if end < 2 || k[end-1] != 'v' || (k[end-2] != 'o' && k[end-2] != 'e') {
+		return dst
+	}
+	stem := end - 2
+	for stem > 0 && (k[stem-1] == 'i' || k[stem-1] == 'e') {
+		stem--
+	}
+	if stem < 2 {
+		return dst
+	}
+	dst = dst[:from+stem]
+	dst = append(dst, '@')
+	if fem {
+		dst = append(dst, 'a')
+	}
+	return dst
+}
+
+func isVowel(c byte) bool {
+	return c == 'a' || c == 'e' || c == 'i' || c == 'o' || c == 'u'
+}
+
+func hasPrefix(b []byte, p string) bool {
+	return len(b) >= len(p) && string(b[:len(p)]) == p
+}
+
+// appendFold appends w lower-cased, with diacritics removed and Cyrillic
+// romanized, as ASCII letters.
+func appendFold(dst []byte, w string) []byte {
+	for i := 0; i < len(w); {
+		c := w[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c >= 'A' && c <= 'Z':
+				dst = append(dst, c+'a'-'A')
+			case c >= 'a' && c <= 'z':
+				dst = append(dst, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(w[i:])
+		i += size
+		dst = append(dst, foldRune(r)...)
+	}
+	return dst
+}
+
+// foldRune maps one non-ASCII letter to ASCII; marks and unknown runes vanish.
+func foldRune(r rune) string {
+	switch r {
+	case 'à', 'á', 'â', 'ã', 'ä', 'å', 'ā', 'ă', 'ą', 'À', 'Á', 'Â', 'Ã', 'Ä', 'Å', 'Ā', 'Ă', 'Ą', 'ə', 'Ə':
+		return "a"
+	case 'æ', 'Æ':
+		return "ae"
+	case 'ç', 'č', 'ć', 'Ç', 'Č', 'Ć':
+		return "ch"
+	case 'ď', 'đ', 'Ď', 'Đ':
+		return "d"
+	case 'è', 'é', 'ê', 'ë', 'ē', 'ė', 'ę', 'ě', 'È', 'É', 'Ê', 'Ë', 'Ē', 'Ė', 'Ę', 'Ě':
+		return "e"
+	case 'ğ', 'Ğ', 'ģ':
+		return "g"
+	case 'ì', 'í', 'î', 'ï', 'ī', 'ı', 'į', 'Ì', 'Í', 'Î', 'Ï', 'Ī', 'İ', 'Į', 'ĭ':
+		return "i"
+	case 'ķ':
+		return "k"
+	case 'ł', 'ľ', 'ļ', 'Ł', 'Ľ', 'Ļ':
+		return "l"
+	case 'ñ', 'ń', 'ň', 'ņ', 'Ñ', 'Ń', 'Ň':
+		return "n"
+	case 'ò', 'ó', 'ô', 'õ', 'ö', 'ø', 'ō', 'ő', 'Ò', 'Ó', 'Ô', 'Õ', 'Ö', 'Ø', 'Ō', 'Ő':
+		return "o"
+	case 'œ', 'Œ':
+		return "oe"
+	case 'ř', 'Ř':
+		return "r"
+	case 'ś', 'Ś':
+		return "s"
+	case 'ş', 'š', 'ș', 'Ş', 'Š', 'Ș':
+		return "sh"
+	case 'ß':
+		return "ss"
+	case 'ţ', 'ț', 'ť', 'Ţ', 'Ț', 'Ť':
+		return "ts"
+	case 'ù', 'ú', 'û', 'ü', 'ū', 'ů', 'ű', 'ų', 'ў', 'Ù', 'Ú', 'Û', 'Ü', 'Ū', 'Ů', 'Ű', 'Ų', 'Ў':
+		return "u"
+	case 'ý', 'ÿ', 'Ý':
+		return "y"
+	case 'ž', 'ż', 'ź', 'Ž', 'Ż', 'Ź':
+		return "zh"
+	case 'ё', 'Ё':
+		return "yo"
+	}
+	if r >= 'А' && r <= 'я' {
+		return cyrillicLatin((r - 'А') % 32)
+	}
+	switch r {
+	case 'і', 'І':
+		return "i"
+	case 'ї', 'Ї':
+		return "yi"
+	case 'є', 'Є':
+		return "ye"
+	case 'ґ', 'Ґ':
+		return "g"
+	}
+	return ""
+}
+
+// cyrillicLatin romanizes the i-th letter of а…я.
+func cyrillicLatin(i rune) string {
+	const table = "a b v g d e zh z i y k l m n o p r s t u f kh ts ch sh shch - y - e yu ya"
+	n := rune(0)
+	start := 0
+	for j := 0; j <= len(table); j++ {
+		if j == len(table) || table[j] == ' ' {
+			if n == i {
+				if w := table[start:j]; w != "-" {
+					return w
+				}
+				return ""
+			}
+			n++
+			start = j + 1
+		}
+	}
+	return ""
+}

@@ -1,0 +1,868 @@
+package names
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/dewire/dewire/pipeline/article"
+)
+
+// Policy says what happens to a contested place name (Stepanakert for Khankendi).
+type Policy string
+
+// Contested-name policies.
+const (
+	// Canonical rewrites a contested name to the canonical form.
+	Canonical Policy = "canonical"
+	// Keep leaves a contested name as written.
+	Keep Policy = "keep"
+	// CanonicalFirstMention rewrites to the canonical form and adds the other
+	// name in parentheses at the entity's first mention: "Chankendi (Stepanakert)".
+	CanonicalFirstMention Policy = "canonical-first-mention"
+)
+
+// Edit rules and flag codes this package uses.
+const (
+	RuleCanonical = "names.canonical"  // a variant spelling became the canonical press form
+	RuleFirstName = "names.first_name" // a wrong first name before a known surname was corrected
+	RuleContested = "names.contested"  // a contested name was handled by the desk's policy
+	RuleUnify     = "names.unify"      // an unknown name spelled two ways became one spelling
+
+	FlagAmbiguous = "names.ambiguous" // a surname fits several entities and the first name fits none
+	FlagSpelling  = "names.spelling"  // an unknown name is spelled two ways and neither follows the convention
+)
+
+// Options configure a Rewriter.
+type Options struct {
+	Lang      string // "de" or "en": the language of the text and of the forms written
+	Contested Policy // default Canonical
+}
+
+// Rewriter finds the gazetteer's entities in an article's text and rewrites
+// every mention to the canonical press form of the text's language. It is
+// safe for concurrent use.
+type Rewriter struct {
+	g      *Gazetteer
+	lang   string
+	policy Policy
+}
+
+// NewRewriter returns a Rewriter over g for the language in opt.
+func NewRewriter(g *Gazetteer, opt Options) (*Rewriter, error) {
+	if g == nil {
+		return nil, fmt.Errorf("names: nil gazetteer")
+	}
+	if opt.Lang != "de" && opt.Lang != "en" {
+		return nil, fmt.Errorf("names: unsupported language %q (want de or en)", opt.Lang)
+	}
+	switch opt.Contested {
+	case "":
+		opt.Contested = Canonical
+	case Canonical, Keep, CanonicalFirstMention:
+	default:
+		return nil, fmt.Errorf("names: unknown contested-name policy %q (want canonical, keep or canonical-first-mention)", opt.Contested)
+	}
+	return &Rewriter{g: g, lang: opt.Lang, policy: opt.Contested}, nil
+}
+
+// Result is what Rewrite found and changed. Edits carry Field but no Stage;
+// offsets refer to the field's text just before each edit, edits of a field
+// are in application order.
+type Result struct {
+	Edits    []article.Edit
+	Flags    []article.Flag
+	Entities []article.Entity
+}
+
+// Text rewrites one text as an article with a single field named "text".
+func (rw *Rewriter) Text(s string) (string, Result) {
+	f := []article.Field{{Name: "text", Text: &s}}
+	res := rw.Rewrite(f)
+	return s, res
+}
+
+type token struct {
+	start, end int
+	upper      bool
+}
+
+type matchKind uint8
+
+const (
+	kindFull       matchKind = iota // a whole declared form
+	kindGivenOK                     // surname with the entity's own (maybe misspelled) first name
+	kindGivenWrong                  // surname with another first name
+	kindBare                        // surname alone
+)
+
+type match struct {
+	field      int
+	first      int // token index where the match starts
+	start, end int // bytes replaced; a kept genitive -s lies after end
+	tokEnd     int // end of the last token
+	f          *form
+	ents       []*entry // candidate entities, best first
+	kind       matchKind
+	inflected  bool
+	ambiguous  bool
+}
+
+type cand struct {
+	f         *form
+	cut       int // bytes at the end of the token kept as an inflection (genitive s)
+	inflected bool
+}
+
+// scratch holds the buffers of one Rewrite call.
+type scratch struct {
+	key   []byte
+	key2  []byte
+	cands []cand
+	toks  []token
+	// unknown are the capitalised words of five letters or more that matched
+	// nothing, with the hash of their key; suspects are the keys of those
+	// spelled the other language's way. Both serve unification.
+	unknown  []unknownWord
+	suspects map[uint64]bool
+}
+
+type unknownWord struct {
+	field, start, end int
+	key               uint64
+}
+
+// hashKey is FNV-1a over a key.
+func hashKey(k []byte) uint64 {
+	h := uint64(14695981039346656037)
+	for _, c := range k {
+		h ^= uint64(c)
+		h *= 1099511628211
+	}
+	return h
+}
+
+// Rewrite finds and rewrites names in the fields, in place, treating them as
+// one article (reading order matters for first mentions).
+func (rw *Rewriter) Rewrite(fields []article.Field) Result {
+	var sc scratch
+	var res Result
+	matches := make([][]match, len(fields))
+	for fi, fl := range fields {
+		matches[fi] = rw.scan(&sc, fi, *fl.Text, matches[fi])
+	}
+	var unify map[uint64][]string
+	if len(sc.suspects) > 0 {
+		unify = rw.unifyGroups(&sc, fields, &res)
+	}
+	rw.apply(fields, matches, &sc, unify, &res)
+	return res
+}
+
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+	}
+	return unicode.IsLetter(r) || unicode.Is(unicode.Mn, r)
+}
+
+// tokenize appends the words of s to dst.
+func tokenize(dst []token, s string) []token {
+	start := -1
+	upper := false
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			lower := c >= 'a' && c <= 'z'
+			up := c >= 'A' && c <= 'Z'
+			if lower || up {
+				if start < 0 {
+					start, upper = i, up
+				}
+			} else if start >= 0 {
+				dst = append(dst, token{start, i, upper})
+				start = -1
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if isWordRune(r) {
+			if start < 0 {
+				start, upper = i, unicode.IsUpper(r)
+			}
+		} else if start >= 0 {
+			dst = append(dst, token{start, i, upper})
+			start = -1
+		}
+		i += size
+	}
+	if start >= 0 {
+		dst = append(dst, token{start, len(s), upper})
+	}
+	return dst
+}
+
+// scan finds the entity mentions of one field.
+func (rw *Rewriter) scan(sc *scratch, fi int, s string, out []match) []match {
+	sc.toks = tokenize(sc.toks[:0], s)
+	toks := sc.toks
+	for i, t := range toks {
+		if !t.upper {
+			continue
+		}
+		w := s[t.start:t.end]
+		sc.cands = rw.candidates(sc, sc.cands[:0], w)
+		if len(sc.cands) == 0 {
+			if len(w) >= 5 && !allUpper(w) {
+				// candidates left the transliteration of w in sc.key2.
+				sc.key = finishKey(append(sc.key[:0], sc.key2...), 0)
+				h := hashKey(sc.key)
+				sc.unknown = append(sc.unknown, unknownWord{fi, t.start, t.end, h})
+				if foreignMarked(w, rw.lang) {
+					if sc.suspects == nil {
+						sc.suspects = map[uint64]bool{}
+					}
+					sc.suspects[h] = true
+				}
+			}
+			continue
+		}
+		m, ok := rw.best(sc, s, toks, i)
+		if !ok {
+			continue
+		}
+		m.field = fi
+		// A longer match that swallows the previous one replaces it.
+		for len(out) > 0 && m.first <= tokIndexOf(toks, out[len(out)-1].start) {
+			out = out[:len(out)-1]
+		}
+		if len(out) > 0 && m.start < out[len(out)-1].tokEnd {
+			continue
+		}
+		out = append(out, m)
+	}
+	return out
+}
+
+func tokIndexOf(toks []token, start int) int {
+	i := sort.Search(len(toks), func(i int) bool { return toks[i].start >= start })
+	return i
+}
+
+// candidates lists the forms whose last word matches the word w.
+func (rw *Rewriter) candidates(sc *scratch, dst []cand, w string) []cand {
+	g := rw.g
+	for _, f := range g.exact[w] {
+		dst = append(dst, cand{f: f})
+	}
+	genitive := w[len(w)-1] == 's' && len(w) >= 3
+	if len(w) < 5 || allUpper(w) {
+		// Short words and acronyms must match a declared form exactly.
+		if len(dst) == 0 && genitive && len(w) >= 4 && !allUpper(w) {
+			for _, f := range g.exact[w[:len(w)-1]] {
+				dst = append(dst, cand{f: f, cut: 1})
+			}
+		}
+		return dst
+	}
+	m := appendTranslit(sc.key2[:0], w)
+	sc.key2 = m
+	if !g.prefixes.has(m) {
+		// No transliterated entity starts like this word: only an exact
+		// genitive (Bidens, Merkels) can still match.
+		if len(dst) == 0 && genitive {
+			for _, f := range g.exact[w[:len(w)-1]] {
+				dst = append(dst, cand{f: f, cut: 1})
+			}
+		}
+		return dst
+	}
+	sc.key = finishKey(append(sc.key[:0], m...), 0)
+	for _, f := range g.keyed[string(sc.key)] {
+		dst = appendCand(dst, cand{f: f})
+	}
+	if len(dst) > 0 {
+		return dst
+	}
+	// German genitive: Putins, Lawrows, Aliyevs.
+	if genitive {
+		stem := w[:len(w)-1]
+		for _, f := range g.exact[stem] {
+			dst = append(dst, cand{f: f, cut: 1})
+		}
+		sc.key = appendKey(sc.key[:0], stem)
+		for _, f := range g.keyed[string(sc.key)] {
+			dst = appendCand(dst, cand{f: f, cut: 1})
+		}
+		if len(dst) > 0 {
+			return dst
+		}
+	}
+	// Russian case endings leaked through translation (Shushi, Putina): only
+	// on the surname of a known person, or a place whose name ends in -a.
+	for _, e := range [...]string{"om", "im", "oi", "ei", "a", "u", "e", "i"} {
+		if len(m) < len(e)+3 || string(m[len(m)-len(e):]) != e {
+			continue
+		}
+		stem := m[:len(m)-len(e)]
+		if len(stem) >= 4 {
+			sc.key = finishKey(append(sc.key[:0], stem...), 0)
+			for _, f := range g.keyed[string(sc.key)] {
+				if len(f.words) == 1 && f.surname && f.ent.bare {
+					dst = appendCand(dst, cand{f: f, inflected: true})
+				}
+			}
+		}
+		if e != "a" {
+			sc.key = finishKey(append(append(sc.key[:0], stem...), 'a'), 0)
+			for _, f := range g.keyed[string(sc.key)] {
+				if len(f.words) == 1 && f.ent.Kind == KindPlace {
+					dst = appendCand(dst, cand{f: f, inflected: true})
+				}
+			}
+		}
+		if len(dst) > 0 {
+			return dst
+		}
+	}
+	return dst
+}
+
+func allUpper(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if c := w[i]; c >= 'a' && c <= 'z' || c >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+func appendCand(dst []cand, c cand) []cand {
+	for _, o := range dst {
+		if o.f == c.f {
+			return dst
+		}
+	}
+	return append(dst, c)
+}
+
+// best picks the longest verified candidate ending at token i.
+func (rw *Rewriter) best(sc *scratch, s string, toks []token, i int) (match, bool) {
+	var m match
+	bestScore := -1
+	for _, c := range sc.cands {
+		f := c.f
+		n := len(f.words)
+		if n-1 > i {
+			continue
+		}
+		ok := true
+		for j := 0; j < n-1 && ok; j++ {
+			t := toks[i-n+1+j]
+			next := toks[i-n+2+j]
+			if !separator(s[t.end:next.start]) {
+				ok = false
+				break
+			}
+			ok = rw.wordMatches(sc, s[t.start:t.end], f, j)
+		}
+		if !ok {
+			continue
+		}
+		score := n * 4
+		if !f.surname {
+			score += 2
+		}
+		if f.role == roleCanonical {
+			score++
+		}
+		first := i - n + 1
+		switch {
+		case score > bestScore:
+			bestScore = score
+			m = match{first: first, start: toks[first].start, end: toks[i].end - c.cut, tokEnd: toks[i].end, f: f, ents: []*entry{f.ent}, inflected: c.inflected}
+		case score == bestScore && !containsEntry(m.ents, f.ent):
+			m.ents = append(m.ents, f.ent)
+			if f.ent.order < m.f.ent.order {
+				m.f = f
+			}
+		}
+	}
+	if bestScore < 0 {
+		return m, false
+	}
+	sort.Slice(m.ents, func(a, b int) bool { return m.ents[a].order < m.ents[b].order })
+	if !m.f.surname {
+		m.kind = kindFull
+		m.ents = m.ents[:1]
+		m.f = rw.formOf(m.f, m.ents[0])
+		return m, true
+	}
+	// A surname: look at the word before it.
+	m.kind = kindBare
+	if m.first > 0 {
+		p := toks[m.first-1]
+		gap := s[p.end:toks[m.first].start]
+		if p.upper && (gap == " " || gap == "\u00a0") {
+			pw := s[p.start:p.end]
+			sc.key = appendKey(sc.key[:0], pw)
+			var own []*entry
+			for _, e := range m.ents {
+				if e.givenKeys[string(sc.key)] {
+					own = append(own, e)
+				}
+			}
+			switch {
+			case len(own) > 0:
+				m.kind = kindGivenOK
+				m.ents = own[:1]
+				m.first--
+				m.start = p.start
+			case rw.g.given[string(sc.key)] && m.f.ent.fuzzy:
+				if len(m.ents) == 1 {
+					m.kind = kindGivenWrong
+					m.first--
+					m.start = p.start
+				} else {
+					m.ambiguous = true
+				}
+			}
+		}
+	}
+	if m.kind == kindBare {
+		bare := m.ents[:0:0]
+		for _, e := range m.ents {
+			if e.bare {
+				bare = append(bare, e)
+			}
+		}
+		if len(bare) == 0 {
+			return m, false
+		}
+		m.ents = bare
+	}
+	m.f = rw.formOf(m.f, m.ents[0])
+	return m, true
+}
+
+// formOf returns f when it belongs to e, else e's form of the same shape.
+func (rw *Rewriter) formOf(f *form, e *entry) *form {
+	if f.ent == e {
+		return f
+	}
+	c := *f
+	c.ent = e
+	return &c
+}
+
+func containsEntry(list []*entry, e *entry) bool {
+	for _, o := range list {
+		if o == e {
+			return true
+		}
+	}
+	return false
+}
+
+func (rw *Rewriter) wordMatches(sc *scratch, w string, f *form, j int) bool {
+	if w == f.words[j] {
+		return true
+	}
+	if !f.ent.fuzzy {
+		return false
+	}
+	sc.key = appendKey(sc.key[:0], w)
+	return string(sc.key) == f.keys[j]
+}
+
+// separator reports whether gap may stand between two words of one name.
+func separator(gap string) bool {
+	if gap == "" || len(gap) > 3 {
+		return false
+	}
+	for _, c := range []byte(gap) {
+		if c != ' ' && c != '-' && c != '.' && c != 0xc2 && c != 0xa0 {
+			return false
+		}
+	}
+	return true
+}
+
+// foreignMarked reports whether w has a spelling that the target language's
+// press transcription would not use (English sh/kh/zh/-ov in German text,
+// German sch/w/-ow/-j in English text).
+func foreignMarked(w, lang string) bool {
+	var tmp [64]byte
+	if len(w) > len(tmp) {
+		return false
+	}
+	b := tmp[:len(w)]
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b[i] = c
+	}
+	end := func(e string) bool { return len(b) >= len(e) && string(b[len(b)-len(e):]) == e }
+	if lang == "de" {
+		for i := 1; i < len(b); i++ {
+			switch {
+			case b[i] == 'h' && (b[i-1] == 'k' || b[i-1] == 'z'):
+				return true
+			case b[i] == 'h' && b[i-1] == 's' && (i < 2 || b[i-2] != 'c'):
+				return true
+			}
+		}
+		return end("ov") || end("ev") || end("ova") || end("eva") || end("y")
+	}
+	for i := 2; i < len(b); i++ {
+		if b[i] == 'h' && b[i-1] == 'c' && b[i-2] == 's' {
+			return true
+		}
+	}
+	if len(b) > 1 && b[0] == 'w' && (b[1] == 'l' || b[1] == 'j') {
+		return true
+	}
+	return end("ow") || end("ew") || end("owa") || end("ewa") || end("ij") || end("yj") || end("ej")
+}
+
+// nativeMarked reports whether w is spelled the target language's press way.
+func nativeMarked(w, lang string) bool {
+	if foreignMarked(w, lang) {
+		return false
+	}
+	l := strings.ToLower(w)
+	if lang == "de" {
+		return strings.Contains(l, "sch") || strings.Contains(l, "w") || strings.HasSuffix(l, "ow") || strings.HasSuffix(l, "ew") || strings.Contains(l, "j")
+	}
+	return strings.Contains(l, "sh") || strings.Contains(l, "kh") || strings.Contains(l, "zh") || strings.Contains(l, "v") || strings.Contains(l, "y")
+}
+
+// unifyGroups finds unknown names spelled two ways and returns, per key
+// hash, the chosen spelling followed by the spellings to rewrite.
+func (rw *Rewriter) unifyGroups(sc *scratch, fields []article.Field, res *Result) map[uint64][]string {
+	spellings := map[uint64][]string{}
+	where := map[uint64]article.Flag{}
+	var order []uint64
+	for _, u := range sc.unknown {
+		if !sc.suspects[u.key] {
+			continue
+		}
+		w := (*fields[u.field].Text)[u.start:u.end]
+		if _, ok := spellings[u.key]; !ok {
+			order = append(order, u.key)
+			where[u.key] = article.Flag{Field: fields[u.field].Name, Offset: u.start}
+		}
+		if !containsString(spellings[u.key], w) {
+			spellings[u.key] = append(spellings[u.key], w)
+		}
+	}
+	out := map[uint64][]string{}
+	for _, k := range order {
+		sp := spellings[k]
+		if len(sp) < 2 {
+			continue
+		}
+		var good []string
+		for _, w := range sp {
+			if nativeMarked(w, rw.lang) {
+				good = append(good, w)
+			}
+		}
+		if len(good) != 1 {
+			f := where[k]
+			f.Code = FlagSpelling
+			f.Message = fmt.Sprintf("name spelled %d ways (%s) and no single spelling follows the %s press convention", len(sp), strings.Join(sp, ", "), rw.lang)
+			res.Flags = append(res.Flags, f)
+			continue
+		}
+		group := []string{good[0]}
+		for _, w := range sp {
+			if w != good[0] {
+				group = append(group, w)
+			}
+		}
+		out[k] = group
+	}
+	return out
+}
+
+func containsString(list []string, s string) bool {
+	for _, o := range list {
+		if o == s {
+			return true
+		}
+	}
+	return false
+}
+
+type repl struct {
+	start, end int
+	after      string
+	rule       string
+	m          *match // nil for unify
+}
+
+// apply decides every match's rewrite with the whole article in view and
+// applies them field by field.
+func (rw *Rewriter) apply(fields []article.Field, matches [][]match, sc *scratch, unify map[uint64][]string, res *Result) {
+	// Resolve bare surnames to an entity named in full elsewhere in the article.
+	named := map[*entry]bool{}
+	contestedUsed := map[*entry]int{}
+	for _, ms := range matches {
+		for i := range ms {
+			m := &ms[i]
+			if m.kind != kindBare {
+				named[m.ents[0]] = true
+			}
+			if m.f.role == roleContested {
+				if _, ok := contestedUsed[m.ents[0]]; !ok {
+					contestedUsed[m.ents[0]] = m.f.contested
+				}
+			}
+		}
+	}
+	for _, ms := range matches {
+		for i := range ms {
+			m := &ms[i]
+			if m.kind == kindBare && len(m.ents) > 1 {
+				for _, e := range m.ents {
+					if named[e] {
+						m.ents = []*entry{e}
+						m.f = rw.formOf(m.f, e)
+						break
+					}
+				}
+			}
+		}
+	}
+	seen := map[*entry]bool{}
+	entIndex := map[*entry]int{}
+	for fi, fl := range fields {
+		s := *fl.Text
+		ms := matches[fi]
+		var reps []repl
+		for i := range ms {
+			m := &ms[i]
+			e := m.ents[0]
+			first := !seen[e]
+			seen[e] = true
+			if m.ambiguous {
+				res.Flags = append(res.Flags, article.Flag{Code: FlagAmbiguous, Field: fl.Name, Offset: m.start,
+					Message: fmt.Sprintf("%q fits several people and the first name fits none of them", s[m.start:m.tokEnd])})
+			}
+			after, rule, end := rw.target(s, ms, i, first, contestedUsed)
+			if after == "" || after == s[m.start:end] {
+				reps = append(reps, repl{start: m.start, end: m.end, after: s[m.start:m.end], m: m})
+				continue
+			}
+			reps = append(reps, repl{start: m.start, end: end, after: after, rule: rule, m: m})
+		}
+		if len(unify) > 0 {
+			reps = append(reps, unifyRepls(s, fi, sc.unknown, unify, ms)...)
+			sort.Slice(reps, func(a, b int) bool { return reps[a].start < reps[b].start })
+		}
+		if len(reps) == 0 {
+			continue
+		}
+		var b strings.Builder
+		b.Grow(len(s) + 16)
+		prev := 0
+		for _, r := range reps {
+			b.WriteString(s[prev:r.start])
+			off := b.Len()
+			before := s[r.start:r.end]
+			if r.rule != "" {
+				res.Edits = append(res.Edits, article.Edit{Rule: r.rule, Field: fl.Name, Offset: off, Before: before, After: r.after})
+			}
+			b.WriteString(r.after)
+			prev = r.end
+			if r.m == nil {
+				continue
+			}
+			e := r.m.ents[0]
+			idx, ok := entIndex[e]
+			if !ok {
+				idx = len(res.Entities)
+				entIndex[e] = idx
+				res.Entities = append(res.Entities, article.Entity{ID: e.ID, Kind: e.Kind, DE: e.DE, EN: e.EN})
+			}
+			mention := r.after
+			if r.end < r.m.tokEnd {
+				mention += s[r.end:r.m.tokEnd]
+			}
+			res.Entities[idx].Mentions = append(res.Entities[idx].Mentions, article.Mention{Field: fl.Name, Offset: off, Text: mention})
+		}
+		b.WriteString(s[prev:])
+		out := b.String()
+		if out != s {
+			*fl.Text = out
+		}
+	}
+}
+
+// unifyRepls lists the rewrites of unknown names in field fi to their chosen
+// spelling, leaving alone words inside an entity's mention.
+func unifyRepls(s string, fi int, unknown []unknownWord, unify map[uint64][]string, ms []match) []repl {
+	var out []repl
+	mi := 0
+	for _, u := range unknown {
+		if u.field != fi {
+			continue
+		}
+		g, ok := unify[u.key]
+		if !ok || s[u.start:u.end] == g[0] {
+			continue
+		}
+		for mi < len(ms) && ms[mi].tokEnd <= u.start {
+			mi++
+		}
+		if mi < len(ms) && ms[mi].start < u.end {
+			continue
+		}
+		out = append(out, repl{start: u.start, end: u.end, after: g[0], rule: RuleUnify})
+	}
+	return out
+}
+
+// target returns the text that should replace match i from m.start to the
+// returned end, and the edit's rule; after is "" when the name stays as written.
+func (rw *Rewriter) target(s string, ms []match, i int, first bool, contestedUsed map[*entry]int) (after, rule string, end int) {
+	m := &ms[i]
+	e := m.ents[0]
+	lang := rw.lang
+	end = m.end
+	if m.f.role == roleVariant || explicitNaming(s, m.start, m.tokEnd) || isVariant(e, s[m.start:m.end]) {
+		return "", "", end
+	}
+	if i > 0 && ms[i-1].ents[0] == e && parenthetical(s[ms[i-1].tokEnd:m.start]) {
+		return "", "", end
+	}
+	canon := e.In(lang)
+	switch {
+	case m.f.role == roleContested:
+		if rw.policy == Keep {
+			return "", "", end
+		}
+		after, rule = canon, RuleContested
+	case e.Kind != KindPerson || m.kind == kindGivenOK || m.kind == kindFull && !m.f.surname:
+		after, rule = canon, RuleCanonical
+	case m.kind == kindGivenWrong:
+		after, rule = canon, RuleFirstName
+	default:
+		after, rule = e.surname.In(lang), RuleCanonical
+	}
+	followedByAlt := i+1 < len(ms) && ms[i+1].ents[0] == e && parenthetical(s[m.tokEnd:ms[i+1].start])
+	if ci, ok := contestedUsed[e]; ok && rw.policy == CanonicalFirstMention && first && !followedByAlt {
+		after += s[m.end:m.tokEnd] + " (" + e.Contested[ci].In(lang) + ")"
+		return after, RuleContested, m.tokEnd
+	}
+	return after, rule, end
+}
+
+// isVariant reports whether text is written exactly as one of e's accepted variants.
+func isVariant(e *entry, text string) bool {
+	for _, v := range e.Variants {
+		if v == text {
+			return true
+		}
+	}
+	return false
+}
+
+// parenthetical reports whether gap opens a parenthesis right after a name.
+func parenthetical(gap string) bool {
+	return gap == " (" || gap == "(" || gap == "\u00a0("
+}
+
+// explicitNaming reports whether the words around a name show that the text
+// talks about the name itself ("die die Armenier Schuschi nennen",
+// "known as Shushi", "auch Schuschi genannt"), which is never rewritten.
+func explicitNaming(s string, start, end int) bool {
+	before := lastWords(s[:start], 3)
+	for i, w := range before {
+		switch w {
+		case "sogenannt", "sogenannte", "sogenannten", "sogenannter", "sogenanntes", "so-called", "genannte", "genannten":
+			return true
+		}
+		if i > 0 {
+			continue
+		}
+		switch w {
+		case "call", "calls", "called", "named", "namens", "genannt", "nennen", "nennt", "nannten", "nannte", "heißt", "hieß", "name", "names":
+			return true
+		case "as":
+			if len(before) > 1 && (before[1] == "known" || before[1] == "referred" || before[1] == "also") {
+				return true
+			}
+		case "als":
+			if len(before) > 1 && (before[1] == "auch" || before[1] == "bezeichnet" || before[1] == "bekannt") {
+				return true
+			}
+		}
+	}
+	after := firstWords(s[end:], 2)
+	for _, w := range after {
+		switch w {
+		case "genannt", "nennen", "nennt", "nannten", "nannte", "heißt", "hieß", "bezeichnen", "bezeichnet", "bezeichnete":
+			return true
+		}
+	}
+	// A name standing alone in quotation marks is being talked about.
+	if start > 0 && end < len(s) {
+		r1, _ := utf8.DecodeLastRuneInString(s[:start])
+		r2, _ := utf8.DecodeRuneInString(s[end:])
+		if isQuote(r1) && isQuote(r2) {
+			return true
+		}
+	}
+	return false
+}
+
+func isQuote(r rune) bool {
+	switch r {
+	case '"', '„', '“', '”', '«', '»', '‚', '‘', '’', '‹', '›':
+		return true
+	}
+	return false
+}
+
+// lastWords returns up to n words before the end of s, nearest first, lower-cased,
+// stopping at a sentence end.
+func lastWords(s string, n int) []string {
+	var out []string
+	end := len(s)
+	for len(out) < n {
+		i := end
+		for i > 0 && (s[i-1] == ' ' || s[i-1] == '"' || s[i-1] == ',') {
+			i--
+		}
+		if i == 0 || strings.ContainsRune(".!?;:", rune(s[i-1])) {
+			break
+		}
+		j := strings.LastIndexAny(s[:i], " \t\n")
+		w := s[j+1 : i]
+		out = append(out, strings.ToLower(strings.Trim(w, "\"„“”«»‚‘’")))
+		end = j + 1
+		if j < 0 {
+			break
+		}
+	}
+	return out
+}
+
+func firstWords(s string, n int) []string {
+	var out []string
+	for _, w := range strings.Fields(s[:min(len(s), 40)]) {
+		if len(out) == n {
+			break
+		}
+		w = strings.ToLower(strings.Trim(w, "\"„“”«»‚‘’,.;:!?"))
+		out = append(out, w)
+	}
+	return out
+}
