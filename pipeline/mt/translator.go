@@ -83,9 +83,11 @@ type Translator struct {
 	// Rate bounds engine requests per second; 0 means unlimited.
 	Rate  rate.Limit
 	Burst int // 0 means 1
-	// OnProgress is called after each engine batch and before each retry
-	// wait, so a worker can send InProgress heartbeats.
+	// OnProgress is called after each engine batch, before each retry wait
+	// and every Heartbeat while a request is in flight, so a worker can send
+	// InProgress heartbeats. It is always called on the caller's goroutine.
 	OnProgress func()
+	Heartbeat  time.Duration // 0 means 10s
 
 	once sync.Once
 	sem  chan struct{}
@@ -270,7 +272,7 @@ func (t *Translator) call(ctx context.Context, eng Engine, req Request, st *Stat
 	}
 	var waited time.Duration
 	for attempt := 1; ; attempt++ {
-		res, err := t.send(ctx, eng, req)
+		res, err := t.sendBeating(ctx, eng, req, progress)
 		if err == nil || ctx.Err() == nil {
 			st.Requests++
 			st.SentChars += chars
@@ -301,6 +303,33 @@ func (t *Translator) call(ctx context.Context, eng Engine, req Request, st *Stat
 		}
 		waited += d
 		st.Retries++
+	}
+}
+
+// sendBeating is send with progress called every Heartbeat until it returns.
+func (t *Translator) sendBeating(ctx context.Context, eng Engine, req Request, progress func()) (Result, error) {
+	type answer struct {
+		res Result
+		err error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		res, err := t.send(ctx, eng, req)
+		done <- answer{res, err}
+	}()
+	every := t.Heartbeat
+	if every <= 0 {
+		every = 10 * time.Second
+	}
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		select {
+		case a := <-done:
+			return a.res, a.err
+		case <-tick.C:
+			progress()
+		}
 	}
 }
 

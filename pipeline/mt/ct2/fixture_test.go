@@ -1,0 +1,171 @@
+package ct2
+
+import (
+	"context"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// sharedDir finds ../shared beside the repository root, or skips the test.
+func sharedDir(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Skip("../shared not present")
+		}
+		dir = parent
+	}
+	shared := filepath.Join(filepath.Dir(dir), "shared")
+	if _, err := os.Stat(filepath.Join(shared, "fixtures", "ct2")); err != nil {
+		t.Skip("../shared not present")
+	}
+	return shared
+}
+
+func fixtureModel(t testing.TB, variant string) *Model {
+	t.Helper()
+	dir := filepath.Join(sharedDir(t), "fixtures", "ct2", "v2", "aren-transliteration"+variant)
+	m, err := LoadDir(dir)
+	if err != nil {
+		t.Fatalf("load %s: %v", dir, err)
+	}
+	return m
+}
+
+func toks(s string) []string { return strings.Fields(s) }
+
+func TestFixtureTranslations(t *testing.T) {
+	m := fixtureModel(t, "")
+	cases := []struct{ src, want string }{
+		{"آ ت ز م و ن", "a t z m o n"},
+		{"آ ت ش ي س و ن", "a c h i s o n"},
+		{"آ ز ا", "a z z a"},
+	}
+	for _, beam := range []int{1, 4} {
+		var src [][]string
+		for _, c := range cases {
+			src = append(src, toks(c.src))
+		}
+		got, err := m.TranslateBatch(context.Background(), src, Options{BeamSize: beam})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, c := range cases {
+			t.Run(c.want+" with beam "+string(rune('0'+beam)), func(t *testing.T) {
+				if g := strings.Join(got[i].Tokens, " "); g != c.want {
+					t.Errorf("got %q, want %q", g, c.want)
+				}
+			})
+		}
+	}
+}
+
+func TestFixtureQuantizedVariantsTranslateFirstRow(t *testing.T) {
+	for _, variant := range []string{"", "-i8", "-i16"} {
+		t.Run("variant"+variant+" gives a t z m o n", func(t *testing.T) {
+			m := fixtureModel(t, variant)
+			for _, beam := range []int{1, 4} {
+				got, err := m.TranslateBatch(context.Background(), [][]string{toks("آ ت ز م و ن")}, Options{BeamSize: beam})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if g := strings.Join(got[0].Tokens, " "); g != "a t z m o n" {
+					t.Errorf("beam %d: got %q", beam, g)
+				}
+			}
+		})
+	}
+}
+
+func TestFixtureScores(t *testing.T) {
+	m := fixtureModel(t, "")
+	cases := []struct {
+		src, tgt string
+		scores   []float32
+	}{
+		{"آ ت ز م و ن", "a t z m o n", []float32{-0.106023, -0.065410, -0.056002, -0.447953, -0.230714, -0.092184, -0.063463}},
+		{"آ ت ش ي س و ن", "a c h i s o n", []float32{-0.072660, -0.300309, -0.181187, -0.395671, -0.025631, -0.123466, -0.002034, -0.012639}},
+		{"آ ر ب ا ك ه", "a r b a k e", []float32{-0.103136, -0.089504, -0.063889, -0.007327, -0.452072, -0.060154, -0.016636}},
+		{"آ ر ث ر", "a r t h e r", []float32{-0.076704, -0.036037, -0.029253, -0.030273, -0.149276, -0.002440, -0.003742}},
+	}
+	var src, tgt [][]string
+	for _, c := range cases {
+		src = append(src, toks(c.src))
+		tgt = append(tgt, toks(c.tgt))
+	}
+	got, err := m.ScoreBatch(context.Background(), src, tgt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var worst float64
+	for i, c := range cases {
+		t.Run("scores of "+c.tgt, func(t *testing.T) {
+			if len(got[i]) != len(c.scores) {
+				t.Fatalf("got %d scores, want %d", len(got[i]), len(c.scores))
+			}
+			for j, want := range c.scores {
+				d := math.Abs(float64(got[i][j] - want))
+				worst = max(worst, d)
+				if d > 1e-5 {
+					t.Errorf("token %d: got %.6f, want %.6f", j, got[i][j], want)
+				}
+			}
+		})
+	}
+	t.Logf("max abs score difference %.2g", worst)
+}
+
+func TestFixtureGreedyScoresMatchScoring(t *testing.T) {
+	m := fixtureModel(t, "")
+	got, err := m.TranslateBatch(context.Background(), [][]string{toks("آ ت ز م و ن")}, Options{ReturnScores: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float32{-0.106023, -0.065410, -0.056002, -0.447953, -0.230714, -0.092184, -0.063463}
+	if len(got[0].TokenScores) != len(want) {
+		t.Fatalf("got %d scores %v", len(got[0].TokenScores), got[0].TokenScores)
+	}
+	for j := range want {
+		if math.Abs(float64(got[0].TokenScores[j]-want[j])) > 1e-5 {
+			t.Errorf("token %d: got %.6f want %.6f", j, got[0].TokenScores[j], want[j])
+		}
+	}
+}
+
+func TestFixtureDecodingOptions(t *testing.T) {
+	m := fixtureModel(t, "")
+	cases := []struct {
+		name string
+		src  string
+		opts Options
+		want string
+	}{
+		{"target prefix a t s continues as a t s u m o n", "آ ت ز م و ن", Options{TargetPrefix: [][]string{toks("a t s")}}, "a t s u m o n"},
+		{"end token m stops after a t z", "آ ت ز م و ن", Options{EndToken: "m"}, "a t z"},
+		{"suppressed o and t z m give a t z u m u n", "آ ت ز م و ن", Options{SuppressSequences: [][]string{{"o"}, toks("t z m")}}, "a t z u m u n"},
+		{"beam search honours the target prefix", "آ ت ز م و ن", Options{BeamSize: 4, TargetPrefix: [][]string{toks("a t s")}}, "a t s u m o n"},
+		{"beam search honours suppressed sequences", "آ ت ز م و ن", Options{BeamSize: 4, SuppressSequences: [][]string{{"o"}, toks("t z m")}}, "a t z u m u n"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := m.TranslateBatch(context.Background(), [][]string{toks(c.src)}, c.opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if g := strings.Join(got[0].Tokens, " "); g != c.want {
+				t.Errorf("got %q, want %q", g, c.want)
+			}
+		})
+	}
+}
