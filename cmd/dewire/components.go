@@ -21,7 +21,7 @@ func (n *normFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&n.style, "style", "", "desk style file (YAML): quote styles, name overrides, contested-name policy")
 }
 
-// normalizers builds the German and English normalizers.
+// normalizers builds the German and English normalizers in the desk's style.
 func (n *normFlags) normalizers() (de, en *normalize.Normalizer, err error) {
 	if de, err = n.normalizer("de"); err != nil {
 		return nil, nil, err

@@ -4,30 +4,35 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 )
 
 func main() {
-	os.Exit(execute(os.Args[1:]))
+	os.Exit(execute(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // execute runs the command line and maps the outcome to an exit code:
-// 0 ok, 1 runtime failure, 2 usage.
-func execute(args []string) int {
+// 0 ok, 1 runtime failure, 2 usage. Cancelling ctx acts like SIGTERM.
+func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRoot()
 	root.SetArgs(args)
-	err := root.Execute()
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
 	if err == nil {
 		return 0
 	}
 	var ue *usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(os.Stderr, "dewire: %v\nRun 'dewire --help' for usage.\n", err)
+		fmt.Fprintf(stderr, "dewire: %v\nRun 'dewire --help' for usage.\n", err)
 		return 2
 	}
-	fmt.Fprintf(os.Stderr, "dewire: %v\n", err)
+	fmt.Fprintf(stderr, "dewire: %v\n", err)
 	return 1
 }
 

@@ -10,8 +10,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"context"
-
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -41,7 +39,7 @@ func newModelCmd(_ *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			bar := newByteBar(cmd.ErrOrStderr())
 			opts.Progress = bar.update

@@ -31,10 +31,28 @@ func newRoot() *cobra.Command {
 	}
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "auto", "log format: auto (console on a terminal, JSON otherwise), console, json")
-	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	root.AddCommand(newRunCmd(g), newWorkerCmd(g), newSetupCmd(g), newReplayCmd(g),
 		newNormalizeCmd(g), newTranslateCmd(g), newModelCmd(g), newVersionCmd())
+	root.Args = cobra.NoArgs
+	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
+	markUsage(root)
 	return root
+}
+
+// markUsage makes argument-count mistakes usage errors (exit 2) in every command.
+func markUsage(cmd *cobra.Command) {
+	if v := cmd.Args; v != nil {
+		cmd.Args = func(c *cobra.Command, args []string) error {
+			if err := v(c, args); err != nil {
+				return &usageError{err}
+			}
+			return nil
+		}
+	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	for _, sub := range cmd.Commands() {
+		markUsage(sub)
+	}
 }
 
 // envName is the environment variable of a flag: --nats-url → DEWIRE_NATS_URL.

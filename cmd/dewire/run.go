@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
@@ -90,7 +89,7 @@ func runPipeline(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	probes := newProbes()
@@ -151,6 +150,9 @@ func runPipeline(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string)
 	if ctx.Err() != nil {
 		fmt.Fprintf(cmd.ErrOrStderr(), "interrupted: %d articles still in the pipeline; they resume on the next run with --data %s\n", st.Pending(), f.data)
 		return nil
+	}
+	if runErr == nil && st.Unreadable > 0 {
+		runErr = fmt.Errorf("%d input(s) could not be read (see the log)", st.Unreadable)
 	}
 	return runErr
 }

@@ -22,7 +22,7 @@ type sinkFlags struct {
 }
 
 func (s *sinkFlags) register(fs *pflag.FlagSet) {
-	fs.BoolVar(&s.tmx, "tmx", false, "also write TMX 1.4b per day beside the JSONL")
+	fs.BoolVar(&s.tmx, "tmx", true, "also write TMX 1.4b per day beside the JSONL")
 	fs.StringVar(&s.dsnFile, "postgres-dsn-file", "", "file holding a PostgreSQL DSN; records are upserted on (id, rev) ($DEWIRE_POSTGRES_DSN also works)")
 }
 

@@ -1,8 +1,7 @@
 package main
 
 import (
-	"errors"
-
+	"github.com/dewire/dewire/pipeline/record"
 	"github.com/dewire/dewire/workers/sink"
 )
 
@@ -12,5 +11,5 @@ type closingWriter interface {
 }
 
 func openTMX(out string) (closingWriter, error) {
-	return nil, errors.New("TMX output is not available in this build")
+	return sink.OpenTMX(out, record.TMXHeader{CreationToolVersion: version})
 }

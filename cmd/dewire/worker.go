@@ -110,7 +110,7 @@ func runWorker(cmd *cobra.Command, g *globalFlags, f *workerFlags, kind string, 
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
 	if f.nats.inboxPrefix == "" {

@@ -126,6 +126,7 @@ type Engine struct {
 	FromMemory  int    `json:"from_memory"`
 	Translated  int    `json:"translated"`
 	BilledChars int    `json:"billed_chars"`
+	SentChars   int    `json:"sent_chars"` // characters sent to the engine, retries included
 }
 
 // TraceStep records when a stage finished with the article.

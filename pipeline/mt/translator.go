@@ -258,7 +258,7 @@ func (t *Translator) TranslateArticle(ctx context.Context, a *article.Article, o
 	a.Edits = append(dropStage(a.Edits), edits...)
 	a.Flags = append(dropFlags(a.Flags), flags...)
 	a.Engine = &article.Engine{Name: eng.Name(), Model: eng.Model(), Segments: st.Segments,
-		FromMemory: st.FromMemory, Translated: st.Translated, BilledChars: st.BilledChars}
+		FromMemory: st.FromMemory, Translated: st.Translated, BilledChars: st.BilledChars, SentChars: st.SentChars}
 	return st, nil
 }
 
