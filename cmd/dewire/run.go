@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 	"golang.org/x/term"
@@ -96,9 +98,6 @@ func runPipeline(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string)
 	if err := probes.serve(ctx, f.httpAddr, log); err != nil {
 		return err
 	}
-	// The translator's memory lives on the embedded server, so it is
-	// attached once the pipeline has started.
-	lazy := &lazyTranslator{}
 	extras, closeExtras, err := f.sinks.writers(ctx, f.out, log)
 	if err != nil {
 		return err
@@ -106,7 +105,15 @@ func runPipeline(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string)
 	defer closeExtras()
 	p, err := local.Start(ctx, local.Config{
 		DataDir: f.data, OutDir: f.out, Listen: f.listen, Durable: f.durable,
-		Reader: reader, NormDE: de, NormEN: en, Translator: lazy, Extras: extras,
+		Reader: reader, NormDE: de, NormEN: en, Extras: extras,
+		// The translation memory lives on the embedded server.
+		NewTranslator: func(ctx context.Context, js jetstream.JetStream) (local.Translator, error) {
+			memory, err := tm.NewKV(ctx, js, bus.BucketMemory)
+			if err != nil {
+				return nil, err
+			}
+			return f.eng.translator(ctx, memory, log)
+		},
 		Concurrency: f.concurrency, Topology: &topo, Log: log, Registry: probes.reg,
 	})
 	if err != nil {
@@ -117,15 +124,6 @@ func runPipeline(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string)
 			log.Warn("shutdown", zap.Error(err))
 		}
 	}()
-	memory, err := tm.NewKV(ctx, p.JetStream(), bus.BucketMemory)
-	if err != nil {
-		return err
-	}
-	tr, err := f.eng.translator(ctx, memory, log)
-	if err != nil {
-		return err
-	}
-	lazy.set(tr)
 	probes.setReady(func() error { return nil })
 
 	start := time.Now()

@@ -37,7 +37,10 @@ type Config struct {
 	NormDE     *pnorm.Normalizer
 	NormEN     *pnorm.Normalizer
 	Translator Translator
-	Extras     []sink.Writer // TMX, PostgreSQL
+	// NewTranslator, used when Translator is nil, builds the translator once
+	// the server runs, e.g. with a translation memory in its KV store.
+	NewTranslator func(ctx context.Context, js jetstream.JetStream) (Translator, error)
+	Extras        []sink.Writer // TMX, PostgreSQL
 	// Concurrency per stage (default 16; the sink uses twice that so its
 	// group commit gathers many records per fsync).
 	Concurrency int
@@ -90,7 +93,7 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 	if cfg.Reader == nil {
 		cfg.Reader = &intake.Reader{}
 	}
-	if cfg.NormDE == nil || cfg.NormEN == nil || cfg.Translator == nil {
+	if cfg.NormDE == nil || cfg.NormEN == nil || (cfg.Translator == nil && cfg.NewTranslator == nil) {
 		return nil, errors.New("local: normalizers and translator are required")
 	}
 	topo := bus.DefaultTopology()
@@ -113,6 +116,14 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 		return nil, err
 	}
 	p.jsonl = jsonl
+	if p.cfg.Translator == nil {
+		tr, err := cfg.NewTranslator(ctx, p.js)
+		if err != nil {
+			_ = p.Close()
+			return nil, err
+		}
+		p.cfg.Translator = tr
+	}
 	revs, err := ingest.NewKVRevisions(ctx, p.js, bus.BucketRevisions)
 	if err != nil {
 		_ = p.Close()
