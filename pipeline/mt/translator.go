@@ -162,31 +162,33 @@ func (t *Translator) TranslateArticle(ctx context.Context, a *article.Article, o
 	}
 	st.Segments = len(items)
 
-	// Look up each distinct sentence once; the misses go to the engine.
+	// Look up each distinct sentence once, concurrently; the misses go to the engine.
 	got := make(map[string]string, len(items))
 	fromMemory := make(map[string]bool)
-	var missKeys []string
-	var missText []string
+	var keys, texts []string
 	for _, it := range items {
 		if _, seen := got[it.key]; seen {
 			continue
 		}
 		got[it.key] = ""
-		if t.Memory != nil {
-			hit, ok, err := t.Memory.Get(ctx, it.key)
-			if err != nil {
-				if ctx.Err() != nil {
-					return st, fmt.Errorf("translate %s: %w", a.Key(), ctx.Err())
-				}
-				st.MemoryErrors++
-			} else if ok {
-				got[it.key] = hit
-				fromMemory[it.key] = true
-				continue
-			}
+		keys = append(keys, it.key)
+		texts = append(texts, it.span.Text)
+	}
+	var missKeys []string
+	var missText []string
+	hits, found, errs := t.lookup(ctx, keys)
+	if ctx.Err() != nil {
+		return st, fmt.Errorf("translate %s: %w", a.Key(), ctx.Err())
+	}
+	st.MemoryErrors += errs
+	for i, k := range keys {
+		if found[i] {
+			got[k] = hits[i]
+			fromMemory[k] = true
+			continue
 		}
-		missKeys = append(missKeys, it.key)
-		missText = append(missText, it.span.Text)
+		missKeys = append(missKeys, k)
+		missText = append(missText, texts[i])
 	}
 
 	glossary := articleGlossary(a)
@@ -207,15 +209,17 @@ func (t *Translator) TranslateArticle(ctx context.Context, a *article.Article, o
 				unprotected[missKeys[b.Start+u]] = true
 			}
 		}
+		var store []int
 		for i, tr := range res.Translations {
 			key := missKeys[b.Start+i]
 			got[key] = tr
-			if t.Memory != nil && !unprotected[key] {
-				if err := t.Memory.Put(ctx, key, tr); err != nil {
-					st.MemoryErrors++
-				}
+			if !unprotected[key] {
+				store = append(store, i)
 			}
 		}
+		st.MemoryErrors += t.store(ctx, store, func(i int) (string, string) {
+			return missKeys[b.Start+i], res.Translations[i]
+		})
 		progress()
 	}
 
@@ -461,4 +465,71 @@ func dropFlags(flags []article.Flag) []article.Flag {
 		}
 	}
 	return out
+}
+
+// memoryParallelism bounds concurrent memory requests of one article.
+const memoryParallelism = 8
+
+// lookup gets keys from the memory, several at a time; found[i] says
+// whether keys[i] was there. Failed lookups count as misses.
+func (t *Translator) lookup(ctx context.Context, keys []string) (hits []string, found []bool, errs int) {
+	hits, found = make([]string, len(keys)), make([]bool, len(keys))
+	if t.Memory == nil || len(keys) == 0 {
+		return hits, found, 0
+	}
+	var mu sync.Mutex
+	parallel(len(keys), func(i int) {
+		v, ok, err := t.Memory.Get(ctx, keys[i])
+		if err != nil {
+			mu.Lock()
+			errs++
+			mu.Unlock()
+			return
+		}
+		hits[i], found[i] = v, ok
+	})
+	return hits, found, errs
+}
+
+// store puts the translations idx selects into the memory, several at a
+// time, and returns how many puts failed.
+func (t *Translator) store(ctx context.Context, idx []int, entry func(i int) (key, en string)) int {
+	if t.Memory == nil || len(idx) == 0 {
+		return 0
+	}
+	var mu sync.Mutex
+	errs := 0
+	parallel(len(idx), func(j int) {
+		k, en := entry(idx[j])
+		if err := t.Memory.Put(ctx, k, en); err != nil {
+			mu.Lock()
+			errs++
+			mu.Unlock()
+		}
+	})
+	return errs
+}
+
+// parallel runs f(0..n-1) on up to memoryParallelism goroutines.
+func parallel(n int, f func(i int)) {
+	if n == 1 {
+		f(0)
+		return
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < min(n, memoryParallelism); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 }

@@ -3,6 +3,7 @@ package sink
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/dewire/dewire/pipeline/article"
 	"github.com/dewire/dewire/workers/bus"
@@ -36,6 +37,7 @@ func (s *Sink) write(ctx context.Context, a *article.Article) error {
 		}
 		return nil
 	}
+	a.AddTrace(article.StageSink, time.Now(), 0)
 	for _, w := range s.Extras {
 		if err := w.Write(ctx, a); err != nil {
 			return fmt.Errorf("sink: %w", err)

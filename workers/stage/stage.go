@@ -169,27 +169,16 @@ func (s *Stage) run(ctx context.Context) error {
 		if !s.waitUnpaused(ctx) {
 			break
 		}
-		// Reserve at least one slot, then as many more as are free.
+		// Wait for a free slot, then pull a full window: one pull request
+		// serves many messages, and each is dispatched as a slot frees up.
 		select {
 		case slots <- struct{}{}:
+			<-slots
 		case <-ctx.Done():
 			continue
 		}
-		n := 1
-	fill:
-		for n < s.cfg.Concurrency {
-			select {
-			case slots <- struct{}{}:
-				n++
-			default:
-				break fill
-			}
-		}
-		batch, err := s.cons.Fetch(n, jetstream.FetchMaxWait(s.cfg.PollWait))
+		batch, err := s.cons.Fetch(s.cfg.Concurrency, jetstream.FetchMaxWait(s.cfg.PollWait))
 		if err != nil {
-			for range n {
-				<-slots
-			}
 			if ctx.Err() != nil {
 				break
 			}
@@ -197,18 +186,19 @@ func (s *Stage) run(ctx context.Context) error {
 			sleep(ctx, s.cfg.PollWait)
 			continue
 		}
-		used := 0
 		for m := range batch.Messages() {
-			used++
+			if !s.acquire(slots) {
+				// No slot in time (handlers are slow or paused): give it back
+				// rather than let its ack deadline run out in our hands.
+				_ = m.Nak()
+				continue
+			}
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
 				defer func() { <-slots }()
 				s.handle(m, log)
 			}()
-		}
-		for range n - used {
-			<-slots
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			log.Warn("pull ended with error", zap.Error(err))
@@ -307,6 +297,23 @@ func (s *Stage) handle(jm jetstream.Msg, log *zap.Logger) {
 	_ = jm.NakWithDelay(delay)
 	met.Messages.WithLabelValues(name, OutcomeRetry).Inc()
 	log.Warn("handler failed; retrying", zap.Error(err), zap.Duration("delay", delay))
+}
+
+// acquire takes a slot, waiting at most one heartbeat interval.
+func (s *Stage) acquire(slots chan struct{}) bool {
+	select {
+	case slots <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(s.cfg.Heartbeat)
+	defer t.Stop()
+	select {
+	case slots <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	}
 }
 
 // holdPaused keeps the message (heartbeats continue), stops the stage
