@@ -80,8 +80,11 @@ func (e *engineFlags) translator(ctx context.Context, memory mt.Memory, log *zap
 	if err != nil {
 		return nil, err
 	}
-	if hint != "" {
+	switch {
+	case hint != "" && eng.Name() == "none":
 		log.Warn(hint)
+	case hint != "":
+		log.Info(hint)
 	}
 	log.Info("translation engine", zap.String("engine", eng.Name()), zap.String("model", eng.Model()))
 	return newTranslator(eng, memory, log), nil
