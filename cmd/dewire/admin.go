@@ -65,14 +65,22 @@ func newReplayCmd(g *globalFlags) *cobra.Command {
 	var nf natsFlags
 	var filter stage.ReplayFilter
 	var dryRun bool
+	var local runFlags
 	cmd := &cobra.Command{
 		Use:   "replay",
 		Short: "Send dead-lettered messages back to the stage that gave up on them",
 		Long: `Replay reads ARTICLES_DLQ and republishes each message (or those matching --stage
 and --id) to the subject it was taken from, as a fresh delivery, then removes it
-from the DLQ. Use --dry-run to list what would be sent.`,
+from the DLQ. Use --dry-run to list what would be sent.
+
+With --data it works on the store of 'dewire run' instead of a NATS server:
+it starts the local pipeline, replays, and waits until the replayed articles
+reach the sink or the DLQ again.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if local.data != "" && !dryRun {
+				return replayLocal(cmd, g, &local, filter)
+			}
 			log, err := newLogger(g)
 			if err != nil {
 				return err
@@ -103,6 +111,12 @@ from the DLQ. Use --dry-run to list what would be sent.`,
 	cmd.Flags().StringVar(&filter.Stage, "stage", "", "only messages this stage gave up on (normalize-de, translate, normalize-en, sink)")
 	cmd.Flags().StringVar(&filter.ID, "id", "", "only this article id")
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "list, do not send")
+	cmd.Flags().StringVar(&local.data, "data", "", "replay into the store of 'dewire run' in this folder and process the replayed articles")
+	cmd.Flags().StringVar(&local.out, "out", "dewire-out", "with --data: the sink folder")
+	cmd.Flags().IntVar(&local.concurrency, "concurrency", 16, "with --data: articles in flight per stage")
+	local.norm.register(cmd.Flags())
+	local.eng.register(cmd.Flags())
+	local.sinks.register(cmd.Flags())
 	envHelp(cmd.Flags())
 	return cmd
 }

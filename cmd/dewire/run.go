@@ -13,11 +13,14 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"go.uber.org/zap"
 	"golang.org/x/term"
 
+	"github.com/dewire/dewire/pipeline/intake"
 	"github.com/dewire/dewire/workers/bus"
 	"github.com/dewire/dewire/workers/local"
+	"github.com/dewire/dewire/workers/stage"
 	"github.com/dewire/dewire/workers/tm"
 )
 
@@ -74,48 +77,22 @@ Ctrl-C stops reading, lets in-flight articles finish, and exits.`,
 }
 
 func runPipeline(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string) error {
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	log, err := newLogger(g)
 	if err != nil {
 		return err
 	}
 	defer log.Sync()
-	topo, err := f.topo.topology()
-	if err != nil {
-		return err
-	}
-	de, en, err := f.norm.normalizers()
-	if err != nil {
-		return err
-	}
 	reader, err := f.in.reader()
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
 	probes := newProbes()
 	if err := probes.serve(ctx, f.httpAddr, log); err != nil {
 		return err
 	}
-	extras, closeExtras, err := f.sinks.writers(ctx, f.out, log)
-	if err != nil {
-		return err
-	}
-	defer closeExtras()
-	p, err := local.Start(ctx, local.Config{
-		DataDir: f.data, OutDir: f.out, Listen: f.listen, Durable: f.durable,
-		Reader: reader, NormDE: de, NormEN: en, Extras: extras,
-		// The translation memory lives on the embedded server.
-		NewTranslator: func(ctx context.Context, js jetstream.JetStream) (local.Translator, error) {
-			memory, err := tm.NewKV(ctx, js, bus.BucketMemory)
-			if err != nil {
-				return nil, err
-			}
-			return f.eng.translator(ctx, memory, log)
-		},
-		Concurrency: f.concurrency, Topology: &topo, Log: log, Registry: probes.reg,
-	})
+	p, err := startLocal(ctx, f, reader, log, probes)
 	if err != nil {
 		return err
 	}
@@ -153,6 +130,66 @@ func runPipeline(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string)
 		runErr = fmt.Errorf("%d input(s) could not be read (see the log)", st.Unreadable)
 	}
 	return runErr
+}
+
+// startLocal starts the in-process pipeline the run flags describe.
+func startLocal(ctx context.Context, f *runFlags, reader *intake.Reader, log *zap.Logger, probes *probes) (*local.Pipeline, error) {
+	topo, err := f.topo.topology()
+	if err != nil {
+		return nil, err
+	}
+	de, en, err := f.norm.normalizers()
+	if err != nil {
+		return nil, err
+	}
+	extras, closeExtras, err := f.sinks.writers(ctx, f.out, log)
+	if err != nil {
+		return nil, err
+	}
+	p, err := local.Start(ctx, local.Config{
+		DataDir: f.data, OutDir: f.out, Listen: f.listen, Durable: f.durable,
+		Reader: reader, NormDE: de, NormEN: en, Extras: extras, OnClose: closeExtras,
+		// The translation memory lives on the embedded server.
+		NewTranslator: func(ctx context.Context, js jetstream.JetStream) (local.Translator, error) {
+			memory, err := tm.NewKV(ctx, js, bus.BucketMemory)
+			if err != nil {
+				return nil, err
+			}
+			return f.eng.translator(ctx, memory, log)
+		},
+		Concurrency: f.concurrency, Topology: &topo, Log: log, Registry: probes.reg,
+	})
+	if err != nil {
+		closeExtras()
+		return nil, err
+	}
+	return p, nil
+}
+
+// replayLocal replays dead letters of a 'dewire run' store and processes them.
+func replayLocal(cmd *cobra.Command, g *globalFlags, f *runFlags, filter stage.ReplayFilter) error {
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	log, err := newLogger(g)
+	if err != nil {
+		return err
+	}
+	f.topo.register(pflag.NewFlagSet("replay", pflag.ContinueOnError)) // registering sets the default topology
+	p, err := startLocal(ctx, f, &intake.Reader{}, log, newProbes())
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	got, err := p.Replay(ctx, filter)
+	if err != nil {
+		return err
+	}
+	if err := p.Wait(ctx, nil); err != nil {
+		return err
+	}
+	st := p.Stats()
+	fmt.Fprintf(cmd.OutOrStdout(), "dewire replay: %d replayed, %d clean, %d dead-lettered again\n", len(got), st.Clean, st.DeadLettered)
+	return nil
 }
 
 func watchInterval(f *runFlags) time.Duration {

@@ -41,6 +41,7 @@ type Config struct {
 	// the server runs, e.g. with a translation memory in its KV store.
 	NewTranslator func(ctx context.Context, js jetstream.JetStream) (Translator, error)
 	Extras        []sink.Writer // TMX, PostgreSQL
+	OnClose       func()        // called by Close once the stages have stopped (e.g. to close Extras)
 	// Concurrency per stage (default 16; the sink uses twice that so its
 	// group commit gathers many records per fsync).
 	Concurrency int
@@ -59,10 +60,11 @@ type Stats struct {
 	Clean        int // records the sink stored (of those published in this run)
 	DeadLettered int // of those published in this run
 	Unreadable   int // files that could not be read at all
+	Replayed     int // dead letters sent back into the pipeline
 }
 
-// Pending is how many published articles have not reached the sink or the DLQ.
-func (s Stats) Pending() int { return s.Published - s.Clean - s.DeadLettered }
+// Pending is how many published or replayed articles have not reached the sink or the DLQ.
+func (s Stats) Pending() int { return s.Published + s.Replayed - s.Clean - s.DeadLettered }
 
 // Pipeline is a running local pipeline.
 type Pipeline struct {
@@ -262,6 +264,25 @@ func (p *Pipeline) Emit(ctx context.Context, it intake.Item) error {
 	return nil
 }
 
+// Replay sends the dead letters f selects back into the pipeline and waits
+// for them like for ingested articles.
+func (p *Pipeline) Replay(ctx context.Context, f stage.ReplayFilter) ([]stage.Replayed, error) {
+	got, err := stage.Replay(ctx, p.js, f, false)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, r := range got {
+		if r.ID == "" {
+			continue
+		}
+		key := r.ID + "@" + r.Rev
+		if !p.expected[key] {
+			p.expected[key] = true
+			p.stats.Replayed++
+		}
+	}
+	return got, err
+}
+
 // assigned registers an article about to be published, so it is waited for.
 func (p *Pipeline) assigned(a *article.Article) {
 	p.mu.Lock()
@@ -353,6 +374,9 @@ func (p *Pipeline) Close() error {
 	}
 	if p.jsonl != nil {
 		errs = append(errs, p.jsonl.Close())
+	}
+	if p.cfg.OnClose != nil {
+		p.cfg.OnClose()
 	}
 	p.shutdownServer()
 	return errors.Join(errs...)

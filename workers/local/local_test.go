@@ -162,18 +162,20 @@ func TestPoisonMessageIsDeadLetteredWithItsReasonAndReplayBringsItBack(t *testin
 
 	t.Run("dewire replay sends it back to translation once the cause is fixed", func(t *testing.T) {
 		tr.setFail("")
-		got, err := stage.Replay(ctx, js, stage.ReplayFilter{Stage: article.StageTranslate}, false)
+		got, err := p.Replay(ctx, stage.ReplayFilter{Stage: article.StageTranslate})
 		if err != nil || len(got) != 1 || !strings.HasPrefix(got[0].Subject, "articles.normalized.") {
 			t.Fatalf("replay = %+v, %v", got, err)
 		}
-		deadline := time.Now().Add(30 * time.Second)
-		for time.Now().Before(deadline) {
-			for _, r := range readSink(t, cfg.OutDir) {
-				if r.Source.GUID == "poison-1" {
-					return
-				}
+		if err := p.Wait(ctx, nil); err != nil {
+			t.Fatal(err)
+		}
+		if st := p.Stats(); st.Replayed != 1 || st.Clean != 1 {
+			t.Fatalf("stats after replay %+v", st)
+		}
+		for _, r := range readSink(t, cfg.OutDir) {
+			if r.Source.GUID == "poison-1" {
+				return
 			}
-			time.Sleep(20 * time.Millisecond)
 		}
 		t.Fatal("replayed article never reached the sink")
 	})

@@ -21,6 +21,7 @@ type ReplayFilter struct {
 type Replayed struct {
 	Seq     uint64
 	ID      string
+	Rev     string
 	Stage   string
 	Subject string
 	Reason  string
@@ -54,7 +55,7 @@ func Replay(ctx context.Context, js jetstream.JetStream, f ReplayFilter, dryRun 
 		if h == nil {
 			h = nats.Header{}
 		}
-		r := Replayed{Seq: seq, ID: h.Get(bus.HeaderID), Stage: h.Get(bus.HeaderStage), Subject: h.Get(bus.HeaderSubject), Reason: h.Get(bus.HeaderReason)}
+		r := Replayed{Seq: seq, ID: h.Get(bus.HeaderID), Rev: h.Get(bus.HeaderRev), Stage: h.Get(bus.HeaderStage), Subject: h.Get(bus.HeaderSubject), Reason: h.Get(bus.HeaderReason)}
 		if (f.Stage != "" && f.Stage != r.Stage) || (f.ID != "" && f.ID != r.ID) {
 			continue
 		}
