@@ -2,8 +2,8 @@ package stage
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	json "github.com/goccy/go-json"
 	"strconv"
 	"time"
 

@@ -70,6 +70,8 @@ type Variable struct {
 	I8    []int8
 	I16   []int16
 	I32   []int32
+
+	packed bool // F32 or I8 rearranged in place by NewModel
 }
 
 // Len is the number of elements.

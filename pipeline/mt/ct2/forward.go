@@ -16,14 +16,15 @@ func (e *embedding) embed(id, pos int, out []float32) {
 	switch {
 	case e.learned != nil:
 		p := min(pos, e.learned.rows-1)
-		if e.learned.i8 != nil {
-			for k := 0; k < d; k++ {
-				out[k] += float32(e.learned.i8[p*d+k]) * e.learned.inv[p]
-			}
+		var buf [512]float32
+		var tmp []float32
+		if d <= len(buf) {
+			tmp = buf[:d]
 		} else {
-			for k, v := range e.learned.f32[p*d : (p+1)*d] {
-				out[k] += v
-			}
+			tmp = make([]float32, d)
+		}
+		for k, v := range e.learned.row(p, tmp) {
+			out[k] += v
 		}
 	case e.sinTS != nil:
 		half := len(e.sinTS)
@@ -46,12 +47,15 @@ func attend(q, kv []float32, stride, kOff, vOff, n, heads int, scale float32, sc
 		qh := q[h*dh : (h+1)*dh]
 		for j := 0; j < n; j++ {
 			base := j*stride + kOff + h*dh
-			scores[j] = dotPlain(qh, kv[base:base+dh]) * scale
+			scores[j] = dot(qh, kv[base:base+dh]) * scale
 		}
 		softmaxInPlace(scores)
 		oh := out[h*dh : (h+1)*dh]
 		clear(oh)
 		for j, p := range scores {
+			if p == 0 {
+				continue
+			}
 			base := j*stride + vOff + h*dh
 			v := kv[base : base+dh]
 			for c := range oh {
@@ -103,9 +107,27 @@ func (m *Model) feedForward(f *feedForward, pre bool, x []float32, rows int, buf
 	residual(f.norm, pre, x, o, rows)
 }
 
+// buffers is the scratch memory of one translation call, kept in the
+// Model's pool and reused by later calls.
 type buffers struct {
-	x, h, o, ctx, qkv, inner, gate, scores, logits []float32
+	x, h, o, ctx, qkv, inner, gate, logits []float32
+	scores                                 [][]float32 // attention scores, one per goroutine
+	enc                                    []float32   // encoder activations, then its output
+	kv                                     []float32   // projected encoder memory, all decoder layers
+	cache                                  []float32   // greedy search self-attention caches
 }
+
+// scratch returns goroutine part's attention scores buffer.
+func (b *buffers) scratch(part int) *[]float32 { return &b.scores[part] }
+
+func (m *Model) getBuffers() *buffers {
+	if b, ok := m.pool.Get().(*buffers); ok {
+		return b
+	}
+	return new(buffers)
+}
+
+func (m *Model) putBuffers(b *buffers) { m.pool.Put(b) }
 
 func grow(b *[]float32, n int) []float32 {
 	if cap(*b) < n {
@@ -114,7 +136,10 @@ func grow(b *[]float32, n int) []float32 {
 	return (*b)[:n]
 }
 
-func (b *buffers) ensure(rows, d int) {
+func (b *buffers) ensure(rows, d, workers int) {
+	for len(b.scores) < workers {
+		b.scores = append(b.scores, nil)
+	}
 	grow(&b.x, rows*d)
 	grow(&b.h, rows*d)
 	grow(&b.o, rows*d)
@@ -127,8 +152,8 @@ func (b *buffers) ensure(rows, d int) {
 func (m *Model) encode(src [][]int, offs []int, buf *buffers) []float32 {
 	d := m.dModel
 	rows := offs[len(offs)-1]
-	buf.ensure(rows, d)
-	x := make([]float32, rows*d)
+	buf.ensure(rows, d, m.workers)
+	x := grow(&buf.enc, rows*d)
 	for b, ids := range src {
 		for t, id := range ids {
 			m.encEmb.embed(id, t, x[(offs[b]+t)*d:(offs[b]+t+1)*d])
@@ -145,14 +170,16 @@ func (m *Model) encode(src [][]int, offs []int, buf *buffers) []float32 {
 		qkv := buf.qkv[:rows*3*d]
 		a.qkv.apply(h, rows, qkv, m.workers)
 		ctx := buf.ctx[:rows*d]
-		for b := range src {
-			n := offs[b+1] - offs[b]
-			kv := qkv[offs[b]*3*d : offs[b+1]*3*d]
-			scores := grow(&buf.scores, n)
-			for t := 0; t < n; t++ {
-				attend(kv[t*3*d:t*3*d+d], kv, 3*d, d, 2*d, n, a.heads, a.scale, scores, ctx[(offs[b]+t)*d:(offs[b]+t+1)*d])
+		parallel(len(src), m.workers, func(part, lo, hi int) {
+			for b := lo; b < hi; b++ {
+				n := offs[b+1] - offs[b]
+				kv := qkv[offs[b]*3*d : offs[b+1]*3*d]
+				scores := grow(buf.scratch(part), n)
+				for t := 0; t < n; t++ {
+					attend(kv[t*3*d:t*3*d+d], kv, 3*d, d, 2*d, n, a.heads, a.scale, scores, ctx[(offs[b]+t)*d:(offs[b]+t+1)*d])
+				}
 			}
-		}
+		})
 		o := buf.o[:rows*d]
 		a.out.apply(ctx, rows, o, m.workers)
 		residual(a.norm, pre, x, o, rows)
@@ -171,12 +198,20 @@ type memory struct {
 	kv   [][]float32 // per decoder layer: [rows][2d]
 }
 
-func (m *Model) project(mem []float32, offs []int) *memory {
+func (m *Model) project(mem []float32, offs []int, buf *buffers) *memory {
 	rows := offs[len(offs)-1]
 	out := &memory{offs: offs, kv: make([][]float32, len(m.dec))}
+	size := 0
 	for li := range m.dec {
 		if c := m.dec[li].cross; c != nil {
-			out.kv[li] = make([]float32, rows*c.kv.out())
+			size += rows * c.kv.out()
+		}
+	}
+	all := grow(&buf.kv, size)
+	for li := range m.dec {
+		if c := m.dec[li].cross; c != nil {
+			n := rows * c.kv.out()
+			out.kv[li], all = all[:n:n], all[n:]
 			c.kv.apply(mem, rows, out.kv[li], m.workers)
 		}
 	}
@@ -188,6 +223,7 @@ type hyp struct {
 	batch   int
 	capHint int         // expected number of steps, to size the cache once
 	cache   [][]float32 // per decoder layer: [steps][2d] keys then values
+	slab    []float32   // when set, room for the caches of all layers at capHint steps
 }
 
 func (h *hyp) clone() *hyp {
@@ -203,7 +239,7 @@ func (h *hyp) clone() *hyp {
 func (m *Model) step(mem *memory, hyps []*hyp, tokens []int, pos int, buf *buffers, logits []float32) {
 	d := m.dModel
 	rows := len(hyps)
-	buf.ensure(rows, d)
+	buf.ensure(rows, d, m.workers)
 	x := buf.x[:rows*d]
 	for i, id := range tokens {
 		m.decEmb.embed(id, pos, x[i*d:(i+1)*d])
@@ -219,15 +255,23 @@ func (m *Model) step(mem *memory, hyps []*hyp, tokens []int, pos int, buf *buffe
 		qkv := buf.qkv[:rows*3*d]
 		a.qkv.apply(h, rows, qkv, m.workers)
 		ctx := buf.ctx[:rows*d]
-		for i, hy := range hyps {
-			if hy.cache[li] == nil {
-				hy.cache[li] = make([]float32, 0, max(hy.capHint, 1)*2*d)
+		parallel(len(hyps), m.workers, func(part, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				hy := hyps[i]
+				if hy.cache[li] == nil {
+					c := max(hy.capHint, 1) * 2 * d
+					if len(hy.slab) >= len(hy.cache)*c {
+						hy.cache[li] = hy.slab[li*c : li*c : (li+1)*c]
+					} else {
+						hy.cache[li] = make([]float32, 0, c)
+					}
+				}
+				hy.cache[li] = append(hy.cache[li], qkv[i*3*d+d:(i+1)*3*d]...)
+				n := len(hy.cache[li]) / (2 * d)
+				scores := grow(buf.scratch(part), n)
+				attend(qkv[i*3*d:i*3*d+d], hy.cache[li], 2*d, 0, d, n, a.heads, a.scale, scores, ctx[i*d:(i+1)*d])
 			}
-			hy.cache[li] = append(hy.cache[li], qkv[i*3*d+d:(i+1)*3*d]...)
-			n := len(hy.cache[li]) / (2 * d)
-			scores := grow(&buf.scores, n)
-			attend(qkv[i*3*d:i*3*d+d], hy.cache[li], 2*d, 0, d, n, a.heads, a.scale, scores, ctx[i*d:(i+1)*d])
-		}
+		})
 		o := buf.o[:rows*d]
 		a.out.apply(ctx, rows, o, m.workers)
 		residual(a.norm, pre, x, o, rows)
@@ -236,12 +280,14 @@ func (m *Model) step(mem *memory, hyps []*hyp, tokens []int, pos int, buf *buffe
 			h := normIn(c.norm, pre, x, buf.h[:rows*d], rows)
 			q := buf.qkv[:rows*d]
 			c.q.apply(h, rows, q, m.workers)
-			for i, hy := range hyps {
-				off, end := mem.offs[hy.batch], mem.offs[hy.batch+1]
-				n := end - off
-				scores := grow(&buf.scores, n)
-				attend(q[i*d:(i+1)*d], mem.kv[li][off*2*d:end*2*d], 2*d, 0, d, n, c.heads, c.scale, scores, ctx[i*d:(i+1)*d])
-			}
+			parallel(len(hyps), m.workers, func(part, lo, hi int) {
+				for i := lo; i < hi; i++ {
+					off, end := mem.offs[hyps[i].batch], mem.offs[hyps[i].batch+1]
+					n := end - off
+					scores := grow(buf.scratch(part), n)
+					attend(q[i*d:(i+1)*d], mem.kv[li][off*2*d:end*2*d], 2*d, 0, d, n, c.heads, c.scale, scores, ctx[i*d:(i+1)*d])
+				}
+			})
 			c.out.apply(ctx, rows, o, m.workers)
 			residual(c.norm, pre, x, o, rows)
 		}

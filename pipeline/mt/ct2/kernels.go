@@ -5,8 +5,17 @@ import (
 	"sync"
 )
 
-// matrix is a row-major [rows][cols] weight: either float32, or int8 with one
+// panelRows is the height of the row panels that weight matrices are packed
+// into, so that one load of a column gives sixteen output rows.
+const panelRows = 16
+
+// matrix is a [rows][cols] weight: either float32, or int8 with one
 // dequantization factor per row (w = q * inv[row]), kept as int8 in memory.
+//
+// The first rows&^(panelRows-1) rows are packed in panels of panelRows rows
+// stored column by column: element (r, c) of such a row is at
+// (r&^(panelRows-1))*cols + c*panelRows + r%panelRows. The remaining rows
+// follow row by row.
 type matrix struct {
 	rows, cols int
 	f32        []float32
@@ -14,18 +23,58 @@ type matrix struct {
 	inv        []float32
 }
 
-// row returns row r as float32, widening int8 rows into buf.
+// packed is the number of rows stored in panels.
+func (m *matrix) packed() int { return m.rows &^ (panelRows - 1) }
+
+// row returns row r as float32, unpacking it into buf when needed.
 func (m *matrix) row(r int, buf []float32) []float32 {
-	if m.i8 == nil {
-		return m.f32[r*m.cols : (r+1)*m.cols]
+	cols := m.cols
+	if r >= m.packed() {
+		if m.i8 == nil {
+			return m.f32[r*cols : (r+1)*cols]
+		}
+		q := m.i8[r*cols : (r+1)*cols]
+		buf = buf[:len(q)]
+		s := m.inv[r]
+		for i, v := range q {
+			buf[i] = float32(v) * s
+		}
+		return buf
 	}
-	q := m.i8[r*m.cols : (r+1)*m.cols]
-	buf = buf[:len(q)]
+	buf = buf[:cols]
+	base := (r&^(panelRows-1))*cols + r&(panelRows-1)
+	if m.i8 == nil {
+		w := m.f32[base : base+(cols-1)*panelRows+1]
+		for c := range buf {
+			buf[c] = w[c*panelRows]
+		}
+		return buf
+	}
+	q := m.i8[base : base+(cols-1)*panelRows+1]
 	s := m.inv[r]
-	for i, v := range q {
-		buf[i] = float32(v) * s
+	for c := range buf {
+		buf[c] = float32(q[c*panelRows]) * s
 	}
 	return buf
+}
+
+// packPanels rearranges a row-major [rows][cols] array in place into the
+// panel layout of matrix.
+func packPanels[T int8 | float32](a []T, rows, cols int) {
+	if rows < panelRows || cols == 0 {
+		return
+	}
+	tmp := make([]T, panelRows*cols)
+	for p := 0; p+panelRows <= rows; p += panelRows {
+		blk := a[p*cols : (p+panelRows)*cols]
+		copy(tmp, blk)
+		for r := 0; r < panelRows; r++ {
+			src := tmp[r*cols : (r+1)*cols]
+			for c, v := range src {
+				blk[c*panelRows+r] = v
+			}
+		}
+	}
 }
 
 // linear is a dense layer y = x·Wᵀ + b with W stored [out][in].
@@ -37,120 +86,120 @@ type linear struct {
 func (l *linear) out() int { return l.w.rows }
 func (l *linear) in() int  { return l.w.cols }
 
-// apply computes out[n][l.out()] = x[n][l.in()]·Wᵀ + b, spreading blocks of
-// output rows over the given number of workers.
+// scratchPool holds float32 buffers for widened int8 panels.
+var scratchPool sync.Pool
+
+func getScratch(n int) *[]float32 {
+	if p, ok := scratchPool.Get().(*[]float32); ok && cap(*p) >= n {
+		*p = (*p)[:n]
+		return p
+	}
+	s := make([]float32, n)
+	return &s
+}
+
+// apply computes out[n][l.out()] = x[n][l.in()]·Wᵀ + b, splitting the
+// weight panels over up to the given number of goroutines.
+//
+// Every output is the same sequence of operations whatever n, the position
+// of its input among the n, or the split, so results never depend on the batch.
 func (l *linear) apply(x []float32, n int, out []float32, workers int) {
-	rows := l.w.rows
+	rows, cols := l.w.rows, l.w.cols
 	if n == 0 || rows == 0 {
 		return
 	}
+	x, out = x[:n*cols], out[:n*rows]
+	panels := rows / panelRows
 	// Below this much work a goroutine costs more than it saves.
-	if workers <= 1 || n*rows*l.w.cols < 1<<16 {
-		l.applyRows(x, n, out, 0, rows)
+	if n*rows*cols < 1<<17 {
+		workers = 1
+	}
+	workers = min(workers, panels)
+	if workers <= 1 {
+		l.applyPanels(x, n, out, 0, panels)
+	} else {
+		var wg sync.WaitGroup
+		wg.Add(workers - 1)
+		for w := 1; w < workers; w++ {
+			go func(p0, p1 int) {
+				defer wg.Done()
+				l.applyPanels(x, n, out, p0, p1)
+			}(panels*w/workers, panels*(w+1)/workers)
+		}
+		l.applyPanels(x, n, out, 0, panels/workers)
+		wg.Wait()
+	}
+	l.applyTail(x, n, out)
+}
+
+// chunkBytes bounds the inputs that share one pass over the weights, so
+// that they stay in cache while the panels stream by.
+const chunkBytes = 256 << 10
+
+// applyPanels computes the outputs of panels [p0, p1) for all n inputs.
+func (l *linear) applyPanels(x []float32, n int, out []float32, p0, p1 int) {
+	if p0 >= p1 {
 		return
 	}
-	blocks := workers * 4
-	step := (rows + blocks - 1) / blocks
-	step = (step + 3) &^ 3
-	var wg sync.WaitGroup
-	next := make(chan int, blocks)
-	for r := 0; r < rows; r += step {
-		next <- r
-	}
-	close(next)
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for r0 := range next {
-				l.applyRows(x, n, out, r0, min(r0+step, rows))
-			}
-		}()
-	}
-	wg.Wait()
-}
-
-// rowChunk bounds how many input rows share one pass over a weight block,
-// so that they stay in cache while the weights stream by.
-const rowChunk = 16
-
-// applyRows computes output columns [r0, r1) for all n inputs, four weight
-// rows by two input rows at a time so every loaded value is used several times.
-func (l *linear) applyRows(x []float32, n int, out []float32, r0, r1 int) {
-	cols := l.w.cols
-	for i0 := 0; i0 < n; i0 += rowChunk {
-		i1 := min(i0+rowChunk, n)
-		l.applyTile(x[i0*cols:i1*cols], i1-i0, out[i0*l.w.rows:], r0, r1)
-	}
-}
-
-func (l *linear) applyTile(x []float32, n int, out []float32, r0, r1 int) {
-	cols := l.w.cols
-	var scratch []float32
-	var stack [4 * 2048]float32
+	rows, cols := l.w.rows, l.w.cols
+	size := panelRows * cols
+	var sp *[]float32
 	if l.w.i8 != nil {
-		if 4*cols <= len(stack) {
-			scratch = stack[:4*cols]
-		} else {
-			scratch = make([]float32, 4*cols)
+		sp = getScratch(size)
+		defer scratchPool.Put(sp)
+	}
+	chunk := max(6, chunkBytes/(4*cols)/6*6)
+	for v0 := 0; v0 < n; v0 += chunk {
+		v1 := min(v0+chunk, n)
+		for p := p0; p < p1; p++ {
+			var w []float32
+			if l.w.i8 != nil {
+				w = widen(l.w.i8[p*size:(p+1)*size], *sp)
+			} else {
+				w = l.w.f32[p*size : (p+1)*size]
+			}
+			r0 := p * panelRows
+			var inv, bias []float32
+			if l.w.inv != nil {
+				inv = l.w.inv[r0 : r0+panelRows]
+			}
+			if l.bias != nil {
+				bias = l.bias[r0 : r0+panelRows]
+			}
+			panelKernel(w, x[v0*cols:v1*cols], v1-v0, cols, out[v0*rows+r0:], rows, inv, bias)
 		}
 	}
-	var res [8]float32
-	r := r0
-	for ; r+4 <= r1; r += 4 {
-		var w0, w1, w2, w3 []float32
-		if l.w.i8 != nil {
-			w0 = widen(l.w.i8[r*cols:(r+1)*cols], scratch[0:cols])
-			w1 = widen(l.w.i8[(r+1)*cols:(r+2)*cols], scratch[cols:2*cols])
-			w2 = widen(l.w.i8[(r+2)*cols:(r+3)*cols], scratch[2*cols:3*cols])
-			w3 = widen(l.w.i8[(r+3)*cols:(r+4)*cols], scratch[3*cols:4*cols])
-		} else {
-			w0 = l.w.f32[r*cols : (r+1)*cols]
-			w1 = l.w.f32[(r+1)*cols : (r+2)*cols]
-			w2 = l.w.f32[(r+2)*cols : (r+3)*cols]
-			w3 = l.w.f32[(r+3)*cols : (r+4)*cols]
-		}
-		i := 0
-		for ; i+2 <= n; i += 2 {
-			dot2x4(x[i*cols:(i+1)*cols], x[(i+1)*cols:(i+2)*cols], w0, w1, w2, w3, &res)
-			l.store(out, i, r, res[0:4])
-			l.store(out, i+1, r, res[4:8])
-		}
-		if i < n {
-			// The same kernel as the pairs, so a row's result never depends on the batch.
-			xi := x[i*cols : (i+1)*cols]
-			dot2x4(xi, xi, w0, w1, w2, w3, &res)
-			l.store(out, i, r, res[0:4])
-		}
+}
+
+// applyTail computes the outputs of the rows left out of the panels.
+func (l *linear) applyTail(x []float32, n int, out []float32) {
+	rows, cols := l.w.rows, l.w.cols
+	r0 := l.w.packed()
+	if r0 == rows {
+		return
 	}
-	for ; r < r1; r++ {
-		var w []float32
+	var w []float32
+	var sp *[]float32
+	if l.w.i8 != nil {
+		sp = getScratch(cols)
+		defer scratchPool.Put(sp)
+	}
+	for r := r0; r < rows; r++ {
 		if l.w.i8 != nil {
-			w = widen(l.w.i8[r*cols:(r+1)*cols], scratch[:cols])
+			w = widen(l.w.i8[r*cols:(r+1)*cols], *sp)
 		} else {
 			w = l.w.f32[r*cols : (r+1)*cols]
 		}
 		for i := 0; i < n; i++ {
-			xi := x[i*cols : (i+1)*cols]
-			dot2x4(xi, xi, w, w, w, w, &res)
-			l.store(out, i, r, res[0:1])
+			s := dotPlain(x[i*cols:(i+1)*cols], w)
+			if l.w.inv != nil {
+				s *= l.w.inv[r]
+			}
+			if l.bias != nil {
+				s += l.bias[r]
+			}
+			out[i*rows+r] = s
 		}
-	}
-}
-
-// store writes dot products for output row i, columns r.., applying the
-// int8 dequantization factor and the bias.
-func (l *linear) store(out []float32, i, r int, v []float32) {
-	o := out[i*l.w.rows+r : i*l.w.rows+r+len(v)]
-	for k := range v {
-		s := v[k]
-		if l.w.inv != nil {
-			s *= l.w.inv[r+k]
-		}
-		if l.bias != nil {
-			s += l.bias[r+k]
-		}
-		o[k] = s
 	}
 }
 
@@ -179,24 +228,69 @@ func dotPlain(a, b []float32) float32 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// dot2x4Plain computes the eight dot products of two inputs with four weight rows.
-func dot2x4Plain(x0, x1, w0, w1, w2, w3 []float32, res *[8]float32) {
-	n := len(x0)
-	x1, w0, w1, w2, w3 = x1[:n], w0[:n], w1[:n], w2[:n], w3[:n]
-	var a0, a1, a2, a3, b0, b1, b2, b3 float32
-	for k := 0; k < n; k++ {
-		u, v := x0[k], x1[k]
-		c0, c1, c2, c3 := w0[k], w1[k], w2[k], w3[k]
-		a0 += u * c0
-		a1 += u * c1
-		a2 += u * c2
-		a3 += u * c3
-		b0 += v * c0
-		b1 += v * c1
-		b2 += v * c2
-		b3 += v * c3
+// panelKernelPlain computes, for the n inputs x[j*cols:(j+1)*cols], the
+// sixteen outputs of the panel w ([cols][panelRows]) into
+// out[j*stride:j*stride+panelRows], scaled by inv and offset by bias (either
+// may be nil). Four rows by two inputs share each pass over the panel.
+func panelKernelPlain(w, x []float32, n, cols int, out []float32, stride int, inv, bias []float32) {
+	w = w[:cols*panelRows]
+	for j := 0; j < n; j += 2 {
+		j1 := min(j+1, n-1)
+		xa := x[j*cols : (j+1)*cols]
+		xb := x[j1*cols : (j1+1)*cols][:len(xa)]
+		for g := 0; g < panelRows; g += 4 {
+			var a0, a1, a2, a3, b0, b1, b2, b3 float32
+			wg := w[g:]
+			for k, u := range xa {
+				wk := (*[4]float32)(wg[k*panelRows:])
+				v := xb[k]
+				a0 += u * wk[0]
+				a1 += u * wk[1]
+				a2 += u * wk[2]
+				a3 += u * wk[3]
+				b0 += v * wk[0]
+				b1 += v * wk[1]
+				b2 += v * wk[2]
+				b3 += v * wk[3]
+			}
+			finishPlain(out[j*stride+g:j*stride+g+4], [4]float32{a0, a1, a2, a3}, g, inv, bias)
+			if j1 != j {
+				finishPlain(out[j1*stride+g:j1*stride+g+4], [4]float32{b0, b1, b2, b3}, g, inv, bias)
+			}
+		}
 	}
-	*res = [8]float32{a0, a1, a2, a3, b0, b1, b2, b3}
+}
+
+func finishPlain(o []float32, a [4]float32, g int, inv, bias []float32) {
+	for k, s := range a {
+		if inv != nil {
+			s *= inv[g+k]
+		}
+		if bias != nil {
+			s += bias[g+k]
+		}
+		o[k] = s
+	}
+}
+
+// parallel calls f(part, lo, hi) for up to parts contiguous parts of
+// [0, n), the first on the calling goroutine, and waits for all.
+func parallel(n, parts int, f func(part, lo, hi int)) {
+	parts = min(parts, n)
+	if parts <= 1 {
+		f(0, 0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	wg.Add(parts - 1)
+	for p := 1; p < parts; p++ {
+		go func() {
+			defer wg.Done()
+			f(p, n*p/parts, n*(p+1)/parts)
+		}()
+	}
+	f(0, 0, n/parts)
+	wg.Wait()
 }
 
 // layerNorm normalizes each row of x (n rows of len(gamma)) into out.
@@ -292,7 +386,12 @@ func softmaxInPlace(x []float32) {
 	}
 	var s float32
 	for i, v := range x {
-		e := float32(math.Exp(float64(v - m)))
+		// Below e^-87 the result would be a float32 subnormal, too small
+		// to matter and slow to compute with: flush it to zero.
+		var e float32
+		if d := v - m; d > -87 {
+			e = expNeg(d)
+		}
 		x[i] = e
 		s += e
 	}
@@ -300,6 +399,28 @@ func softmaxInPlace(x []float32) {
 	for i := range x {
 		x[i] *= inv
 	}
+}
+
+// expNeg is e^x for -87 < x ≤ 0 in float32, within a few ulp: x = k·ln2 + r
+// with |r| ≤ ln2/2, e^r by its Taylor series to r⁷, times 2^k.
+func expNeg(x float32) float32 {
+	const (
+		log2e = 1.44269504088896340736
+		ln2hi = 0.693359375
+		ln2lo = -2.12194440e-4
+	)
+	k := int32(x*log2e - 0.5) // rounds x·log2e to nearest for x ≤ 0
+	fk := float32(k)
+	r := x - fk*ln2hi - fk*ln2lo
+	p := float32(1.0 / 5040)
+	p = p*r + 1.0/720
+	p = p*r + 1.0/120
+	p = p*r + 1.0/24
+	p = p*r + 1.0/6
+	p = p*r + 0.5
+	p = p*r + 1
+	p = p*r + 1
+	return p * math.Float32frombits(uint32(k+127)<<23)
 }
 
 // logSoftmaxInPlace turns logits into log-probabilities.

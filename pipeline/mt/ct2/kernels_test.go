@@ -10,24 +10,15 @@ import (
 // The build's kernels (SIMD under GOEXPERIMENT=simd on amd64) must agree with the portable ones.
 func TestKernelsAgreeWithPortableKernels(t *testing.T) {
 	rng := rand.New(rand.NewSource(7))
+	vec := func(n int) []float32 {
+		v := make([]float32, n)
+		for i := range v {
+			v[i] = float32(rng.NormFloat64())
+		}
+		return v
+	}
 	for _, n := range []int{0, 1, 7, 8, 15, 16, 33, 512, 2048} {
 		t.Run(fmt.Sprintf("length %d", n), func(t *testing.T) {
-			vec := func() []float32 {
-				v := make([]float32, n)
-				for i := range v {
-					v[i] = float32(rng.NormFloat64())
-				}
-				return v
-			}
-			x0, x1, w0, w1, w2, w3 := vec(), vec(), vec(), vec(), vec(), vec()
-			var got, want [8]float32
-			dot2x4(x0, x1, w0, w1, w2, w3, &got)
-			dot2x4Plain(x0, x1, w0, w1, w2, w3, &want)
-			for i := range got {
-				if d := math.Abs(float64(got[i] - want[i])); d > 1e-4*math.Sqrt(float64(n)+1) {
-					t.Errorf("dot %d: got %g, want %g", i, got[i], want[i])
-				}
-			}
 			q := make([]int8, n)
 			for i := range q {
 				q[i] = int8(rng.Intn(256) - 128)
@@ -38,9 +29,143 @@ func TestKernelsAgreeWithPortableKernels(t *testing.T) {
 					t.Fatalf("widen %d: got %g, want %g", i, a[i], b[i])
 				}
 			}
+			x0, w0 := vec(n), vec(n)
 			if d := float64(dot(x0, w0) - dotPlain(x0, w0)); math.Abs(d) > 1e-4*math.Sqrt(float64(n)+1) {
 				t.Errorf("dot: differs by %g", d)
 			}
 		})
+	}
+	for _, cols := range []int{1, 8, 17, 64, 512} {
+		for _, n := range []int{1, 2, 3, 5, 6, 7, 13, 25} {
+			for _, scaled := range []bool{false, true} {
+				w, x := vec(panelRows*cols), vec(n*cols)
+				var inv, bias []float32
+				if scaled {
+					inv, bias = vec(panelRows), vec(panelRows)
+				}
+				stride := panelRows + 3
+				got, want := make([]float32, n*stride), make([]float32, n*stride)
+				panelKernel(w, x, n, cols, got, stride, inv, bias)
+				panelKernelPlain(w, x, n, cols, want, stride, inv, bias)
+				for i := range got {
+					if d := math.Abs(float64(got[i] - want[i])); d > 1e-4*math.Sqrt(float64(cols)+1) {
+						t.Errorf("panel kernel, %d inputs of %d, output %d: got %g, want %g", n, cols, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// linear.apply over packed weights must equal the plain row-major product,
+// for every batch size, with and without workers, and be independent of the batch.
+func TestLinearMatchesRowMajorProduct(t *testing.T) {
+	rng := rand.New(rand.NewSource(11))
+	for _, shape := range [][2]int{{5, 7}, {16, 16}, {21, 33}, {48, 16}, {100, 64}, {259, 130}} {
+		for _, int8w := range []bool{false, true} {
+			rows, cols := shape[0], shape[1]
+			t.Run(fmt.Sprintf("%dx%d int8 %v", rows, cols, int8w), func(t *testing.T) {
+				dense := make([]float64, rows*cols)
+				l := linear{w: matrix{rows: rows, cols: cols}, bias: make([]float32, rows)}
+				for i := range l.bias {
+					l.bias[i] = float32(rng.NormFloat64())
+				}
+				if int8w {
+					l.w.i8 = make([]int8, rows*cols)
+					l.w.inv = make([]float32, rows)
+					for r := 0; r < rows; r++ {
+						l.w.inv[r] = float32(1 / (50 + rng.Float64()*100))
+						for c := 0; c < cols; c++ {
+							q := int8(rng.Intn(255) - 127)
+							l.w.i8[r*cols+c] = q
+							dense[r*cols+c] = float64(q) * float64(l.w.inv[r])
+						}
+					}
+					packPanels(l.w.i8, rows, cols)
+				} else {
+					l.w.f32 = make([]float32, rows*cols)
+					for i := range l.w.f32 {
+						l.w.f32[i] = float32(rng.NormFloat64())
+						dense[i] = float64(l.w.f32[i])
+					}
+					packPanels(l.w.f32, rows, cols)
+				}
+				for r := 0; r < rows; r++ {
+					row := l.w.row(r, make([]float32, cols))
+					for c, v := range row {
+						if math.Abs(float64(v)-dense[r*cols+c]) > 1e-6*math.Abs(dense[r*cols+c]) {
+							t.Fatalf("row %d col %d: got %g, want %g", r, c, v, dense[r*cols+c])
+						}
+					}
+				}
+				const n = 27
+				x := make([]float32, n*cols)
+				for i := range x {
+					x[i] = float32(rng.NormFloat64())
+				}
+				all := make([]float32, n*rows)
+				l.apply(x, n, all, 3)
+				for i := 0; i < n; i++ {
+					for r := 0; r < rows; r++ {
+						want := float64(l.bias[r])
+						for c := 0; c < cols; c++ {
+							want += float64(x[i*cols+c]) * dense[r*cols+c]
+						}
+						if d := math.Abs(float64(all[i*rows+r]) - want); d > 1e-4*math.Sqrt(float64(cols)) {
+							t.Fatalf("input %d row %d: got %g, want %g", i, r, all[i*rows+r], want)
+						}
+					}
+				}
+				for _, k := range []int{1, 2, 4, 7} {
+					part := make([]float32, k*rows)
+					l.apply(x[(n-k)*cols:], k, part, 1)
+					for i := range part {
+						if part[i] != all[(n-k)*rows+i] {
+							t.Fatalf("%d inputs: output %d is %g alone but %g in the batch", k, i, part[i], all[(n-k)*rows+i])
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkLinear measures an int8 product of the OPUS-MT feed-forward shape
+// on one goroutine; ns/op over the MAC count gives GMAC/s.
+func BenchmarkLinear(b *testing.B) {
+	for _, n := range []int{1, 25, 625} {
+		b.Run(fmt.Sprintf("%d inputs", n), func(b *testing.B) {
+			const rows, cols = 2048, 512
+			rng := rand.New(rand.NewSource(1))
+			l := linear{w: matrix{rows: rows, cols: cols, i8: make([]int8, rows*cols), inv: make([]float32, rows)}, bias: make([]float32, rows)}
+			for i := range l.w.i8 {
+				l.w.i8[i] = int8(rng.Intn(255) - 127)
+			}
+			for i := range l.w.inv {
+				l.w.inv[i] = 0.01
+			}
+			x := make([]float32, n*cols)
+			for i := range x {
+				x[i] = float32(rng.NormFloat64())
+			}
+			out := make([]float32, n*rows)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				l.apply(x, n, out, 1)
+			}
+			b.ReportMetric(float64(n*rows*cols)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+		})
+	}
+}
+
+func TestExpNeg(t *testing.T) {
+	for x := float32(-86.99); x <= 0; x += 0.0137 {
+		want := math.Exp(float64(x))
+		if got := float64(expNeg(x)); math.Abs(got-want) > 4e-7*want {
+			t.Fatalf("expNeg(%g) = %g, want %g", x, got, want)
+		}
+	}
+	if got := expNeg(0); got != 1 {
+		t.Errorf("expNeg(0) = %g", got)
 	}
 }

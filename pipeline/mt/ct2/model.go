@@ -5,6 +5,7 @@ import (
 	"math"
 	"runtime"
 	"strings"
+	"sync"
 )
 
 // Config is config.json as CTranslate2 writes it beside model.bin.
@@ -94,6 +95,7 @@ type Model struct {
 	decNorm    *norm
 	proj       linear
 	workers    int
+	pool       sync.Pool // *buffers
 }
 
 // SetWorkers sets how many goroutines share each matrix product (default GOMAXPROCS).
@@ -105,7 +107,10 @@ func (m *Model) SetWorkers(n int) {
 }
 
 // NewModel builds a runnable model from a parsed model.bin, its configuration
-// and vocabularies.
+// and vocabularies. The model shares f's weight arrays and rearranges their
+// float32 and int8 elements in place (once per File) into the layout its
+// kernels read, so f's matrices are not in file order afterwards; NewModel
+// must not run concurrently on the same File.
 func NewModel(f *File, cfg Config, src, tgt *Vocabulary) (*Model, error) {
 	switch f.Spec {
 	case "", "TransformerBase", "TransformerBig", "TransformerSpec":
@@ -164,9 +169,16 @@ func (b *builder) matrix(name string) (matrix, error) {
 		return matrix{}, fmt.Errorf("ct2: model.bin: variable %s has shape %v, expected a matrix", name, v.Shape)
 	}
 	m := matrix{rows: v.Shape[0], cols: v.Shape[1]}
+	if n := m.rows * m.cols; (v.F32 != nil && len(v.F32) != n) || (v.I8 != nil && len(v.I8) != n) || (v.I16 != nil && len(v.I16) != n) {
+		return matrix{}, fmt.Errorf("ct2: model.bin: variable %s has %d elements for shape %v", name, v.Len(), v.Shape)
+	}
 	switch {
 	case v.F32 != nil:
 		m.f32 = v.F32
+		if !v.packed {
+			packPanels(m.f32, m.rows, m.cols)
+			v.packed = true
+		}
 	case v.I8 != nil || v.I16 != nil:
 		s := b.f.Lookup(name + "_scale")
 		var scales []float32
@@ -188,6 +200,10 @@ func (b *builder) matrix(name string) (matrix, error) {
 		}
 		if v.I8 != nil {
 			m.i8 = v.I8
+			if !v.packed {
+				packPanels(m.i8, m.rows, m.cols)
+				v.packed = true
+			}
 			m.inv = make([]float32, m.rows)
 			for i, s := range scales {
 				m.inv[i] = 1 / s
@@ -200,6 +216,7 @@ func (b *builder) matrix(name string) (matrix, error) {
 					m.f32[r*m.cols+c] = float32(v.I16[r*m.cols+c]) * inv
 				}
 			}
+			packPanels(m.f32, m.rows, m.cols)
 		}
 	default:
 		return matrix{}, fmt.Errorf("ct2: model.bin: variable %s has unsupported dtype %s", name, v.DType)

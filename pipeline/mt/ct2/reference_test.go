@@ -245,7 +245,7 @@ func (r refModel) logits(src, tgt []int) [][]float64 {
 func runtimeLogits(m *Model, src, tgt []int) [][]float32 {
 	offs := []int{0, len(src)}
 	var buf buffers
-	mem := m.project(m.encode([][]int{src}, offs, &buf), offs)
+	mem := m.project(m.encode([][]int{src}, offs, &buf), offs, &buf)
 	h := m.newHyp(0, len(tgt)+1)
 	var out [][]float32
 	for pos, tok := range append([]int{1}, tgt...) {

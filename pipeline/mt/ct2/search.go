@@ -221,13 +221,14 @@ func (m *Model) run(ctx context.Context, src [][]int, spec *decodeSpec) ([]Trans
 	for i, s := range src {
 		offs[i+1] = offs[i] + len(s)
 	}
-	var buf buffers
-	enc := m.encode(src, offs, &buf)
-	mem := m.project(enc, offs)
+	buf := m.getBuffers()
+	defer m.putBuffers(buf)
+	enc := m.encode(src, offs, buf)
+	mem := m.project(enc, offs, buf)
 	if spec.opts.BeamSize > 1 {
-		return m.beamSearch(ctx, mem, len(src), spec, &buf)
+		return m.beamSearch(ctx, mem, len(src), spec, buf)
 	}
-	return m.greedy(ctx, mem, len(src), spec, &buf)
+	return m.greedy(ctx, mem, len(src), spec, buf)
 }
 
 // mask sets the logits of forbidden tokens to -Inf for a hypothesis that
@@ -267,8 +268,15 @@ func (m *Model) greedy(ctx context.Context, mem *memory, n int, spec *decodeSpec
 	res := make([]Translation, n)
 	hyps := make([]*hyp, n)
 	active := make([]int, n)
+	per := func(i int) int { return len(m.dec) * max(spec.maxLen[i], 1) * 2 * m.dModel }
+	size := 0
+	for i := range hyps {
+		size += per(i)
+	}
+	slab := grow(&buf.cache, size)
 	for i := range hyps {
 		hyps[i] = m.newHyp(i, spec.maxLen[i])
+		hyps[i].slab, slab = slab[:per(i)], slab[per(i):]
 		active[i] = i
 	}
 	vocab := m.proj.out()
