@@ -3,6 +3,7 @@ package article
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -141,7 +142,7 @@ type Duration time.Duration
 
 // MarshalJSON writes the duration in milliseconds.
 func (d Duration) MarshalJSON() ([]byte, error) {
-	return json.Marshal(float64(d) / float64(time.Millisecond))
+	return strconv.AppendFloat(nil, float64(d)/float64(time.Millisecond), 'f', -1, 64), nil
 }
 
 // UnmarshalJSON reads a duration in milliseconds.

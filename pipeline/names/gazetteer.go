@@ -168,6 +168,41 @@ type Gazetteer struct {
 	exact    map[string][]*form // by the exact last word of a form
 	keyed    map[string][]*form // by the key of the last word (fuzzy entities)
 	prefixes prefixSet          // first three key letters of every keyed word
+	prefix4  *prefix4Set        // first four, for keyed words long enough
+	wild     prefixSet          // first three of short keyed words: any fourth letter passes
+	words    wordFilter         // every key of exact
+}
+
+// wordFilter is a Bloom filter over the words that key exact; most
+// capitalised words of a text fail it and skip the map lookup.
+type wordFilter [1 << 10]uint64
+
+// wordBits returns the two filter bits of a word from its length and its
+// first and last two bytes; words under two bytes always pass.
+func wordBits(w string) (a, b uint32, ok bool) {
+	n := len(w)
+	if n < 2 {
+		return 0, 0, false
+	}
+	h := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[n-2])<<16 | uint64(w[n-1])<<24 | uint64(n)<<32
+	h *= 0x9E3779B97F4A7C15
+	h ^= h >> 29
+	h *= 0xBF58476D1CE4E5B9
+	const mask = 1<<16 - 1
+	return uint32(h>>48) & mask, uint32(h>>20) & mask, true
+}
+
+func (wf *wordFilter) add(w string) {
+	if a, b, ok := wordBits(w); ok {
+		wf[a/64] |= 1 << (a % 64)
+		wf[b/64] |= 1 << (b % 64)
+	}
+}
+
+// may reports whether w may be a key of exact.
+func (wf *wordFilter) may(w string) bool {
+	a, b, ok := wordBits(w)
+	return !ok || wf[a/64]&(1<<(a%64)) != 0 && wf[b/64]&(1<<(b%64)) != 0
 }
 
 // prefixSet is a bitset over the first three letters of transliterated keys;
@@ -207,14 +242,72 @@ func (p *prefixSet) has(k []byte) bool {
 	return !ok || p[i/64]&(1<<(i%64)) != 0
 }
 
+// prefix4Set is a bitset over the first four letters of transliterated keys.
+type prefix4Set [32 * 32 * 32 * 32 / 64]uint64
+
+func prefix4Index(k []byte) (int, bool) {
+	i, ok := prefixIndex(k)
+	if !ok || len(k) < 4 {
+		return 0, false
+	}
+	j, _ := prefixIndex(k[1:4])
+	return i<<5 | j&31, true
+}
+
+func (p *prefix4Set) add(k []byte) {
+	if i, ok := prefix4Index(k); ok {
+		p[i/64] |= 1 << (i % 64)
+	}
+}
+
+// mayKey reports whether the transliteration m of a word (at least its
+// first four bytes) starts like a keyed word, or like an inflected or
+// possessive form of one.
+func (g *Gazetteer) mayKey(m []byte) bool {
+	if !g.prefixes.has(m) {
+		return false
+	}
+	i, ok := prefix4Index(m)
+	if !ok || g.wild.has(m) {
+		return true
+	}
+	return g.prefix4[i/64]&(1<<(i%64)) != 0
+}
+
+// addPrefixes indexes the first letters of a keyed word: its key k and its
+// transliteration t before the ending fold. Where an ending may reach the
+// fourth letter (Alijew is al@, Schuscha inflects to Schuschi), only the
+// first three letters count.
+func (g *Gazetteer) addPrefixes(k, t []byte) {
+	g.prefixes.add(k)
+	g.prefixes.add(t)
+	g.prefix4.add(k)
+	g.prefix4.add(t)
+	stem := len(k)
+	if at := bytes.IndexByte(k, '@'); at >= 0 {
+		stem = at
+	}
+	if stem < 4 || len(k) <= 5 || len(t) <= 5 {
+		g.wild.add(k)
+		g.wild.add(t)
+	}
+	if stem == 2 {
+		// al@ is Aliyev, Aliev, Alev-: the ending's first vowel is the third letter.
+		for _, v := range []byte("ieo") {
+			g.wild.add([]byte{k[0], k[1], v})
+		}
+	}
+}
+
 // New builds a gazetteer from files; an entity in a later file replaces one
 // with the same id in an earlier file, other entities are added.
 func New(files ...*File) (*Gazetteer, error) {
 	g := &Gazetteer{
-		byID:  map[string]*entry{},
-		given: map[string]bool{},
-		exact: map[string][]*form{},
-		keyed: map[string][]*form{},
+		byID:    map[string]*entry{},
+		given:   map[string]bool{},
+		exact:   map[string][]*form{},
+		keyed:   map[string][]*form{},
+		prefix4: new(prefix4Set),
 	}
 	for fi, f := range files {
 		if f == nil {
@@ -360,13 +453,13 @@ func (g *Gazetteer) addForm(e *entry, text string, r role, ci int, surname bool)
 	}
 	last := words[len(words)-1]
 	g.exact[last] = appendForm(g.exact[last], f)
+	g.words.add(last)
 	if e.fuzzy {
 		k := f.keys[len(f.keys)-1]
 		g.keyed[k] = appendForm(g.keyed[k], f)
-		g.prefixes.add([]byte(k))
 		// Inflected forms (Shushi for Shusha) share the first letters too,
 		// but the ending fold can shorten a key: index the raw form as well.
-		g.prefixes.add(appendTranslit(nil, last))
+		g.addPrefixes([]byte(k), appendTranslit(nil, last))
 	}
 }
 

@@ -51,9 +51,85 @@ func appendKey(dst []byte, w string) []byte {
 
 // appendTranslit appends the mapped form of w (before the ending fold) to dst.
 func appendTranslit(dst []byte, w string) []byte {
+	return appendTranslitN(dst, w, -1)
+}
+
+// appendTranslitN is appendTranslit that stops once it has appended max
+// bytes (max < 0: no limit); the bytes it appends are the first of the
+// full transliteration.
+func appendTranslitN(dst []byte, w string, max int) []byte {
+	if max >= 0 {
+		// Fold the start of a word of ASCII and Latin-1 letters directly.
+		var buf [maxPrefixInput + 2]byte
+		n, j := 0, 0
+		for j < len(w) && n < maxPrefixInput {
+			c := w[j]
+			if c < utf8.RuneSelf {
+				if asciiLetter[c] != 0 {
+					buf[n] = c | 0x20
+					n++
+				}
+				j++
+				continue
+			}
+			if c != 0xC3 || j+1 == len(w) || w[j+1]&0xC0 != 0x80 {
+				break
+			}
+			n += copy(buf[n:], latin1Fold[w[j+1]&0x3F])
+			j += 2
+		}
+		if j == len(w) || n >= maxPrefixInput {
+			start := len(dst)
+			var last int
+			dst, last = translitFolded(dst, buf[:n], max)
+			if j == len(w) || len(dst)-start >= max && last+longestPattern <= n {
+				return dst
+			}
+			dst = dst[:start]
+		}
+	}
 	var tmp [96]byte
-	f := appendFold(tmp[:0], w)
+	if max < 0 || len(w) <= maxPrefixInput {
+		dst, _ = translitFolded(dst, appendFold(tmp[:0], w), max)
+		return dst
+	}
+	// A few letters make the first bytes of a key: fold only the start of a
+	// long word, unless the last pattern read may run past the cut.
+	k := maxPrefixInput
+	for k > 0 && !utf8.RuneStart(w[k]) {
+		k--
+	}
+	f := appendFold(tmp[:0], w[:k])
 	start := len(dst)
+	dst, last := translitFolded(dst, f, max)
+	if len(dst)-start < max || last+longestPattern > len(f) {
+		dst, _ = translitFolded(dst[:start], appendFold(tmp[:0], w), max)
+	}
+	return dst
+}
+
+// latin1Fold is foldRune of U+00C0–U+00FF, by the low six bits of the
+// second byte of their UTF-8 form.
+var latin1Fold = func() (t [64]string) {
+	for b := range t {
+		t[b] = foldRune(rune(0xC0 + b))
+	}
+	return t
+}()
+
+// maxPrefixInput is how much of a word appendTranslitN folds for a short
+// prefix; longestPattern is the longest spelling read as one ("schtsch").
+const maxPrefixInput, longestPattern = 16, 7
+
+// translitFolded appends the mapped form of the folded word f to dst, at most
+// max bytes (max < 0: all), and returns where the last pattern it read began.
+func translitFolded(dst, f []byte, max int) ([]byte, int) {
+	start := len(dst)
+	if max >= 0 {
+		max += start
+	} else {
+		max = int(^uint(0) >> 1)
+	}
 	var prev byte // last byte emitted, 0 at the start
 	emit := func(c byte) {
 		if prev != c {
@@ -61,7 +137,9 @@ func appendTranslit(dst []byte, w string) []byte {
 			prev = c
 		}
 	}
-	for i := 0; i < len(f); {
+	last := 0
+	for i := 0; i < len(f) && len(dst) < max; {
+		last = i
 		c := f[i]
 		rest := f[i:]
 		switch c {
@@ -162,7 +240,7 @@ func appendTranslit(dst []byte, w string) []byte {
 			i++
 		}
 	}
-	return dst
+	return dst, last
 }
 
 // finishKey folds the Slavic surname endings of the word key in dst[from:]:
@@ -208,11 +286,8 @@ func appendFold(dst []byte, w string) []byte {
 	for i := 0; i < len(w); {
 		c := w[i]
 		if c < utf8.RuneSelf {
-			switch {
-			case c >= 'A' && c <= 'Z':
-				dst = append(dst, c+'a'-'A')
-			case c >= 'a' && c <= 'z':
-				dst = append(dst, c)
+			if asciiLetter[c] != 0 {
+				dst = append(dst, c|0x20)
 			}
 			i++
 			continue

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -31,8 +32,9 @@ const (
 	RuleContested = "names.contested"  // a contested name was handled by the desk's policy
 	RuleUnify     = "names.unify"      // an unknown name spelled two ways became one spelling
 
-	FlagAmbiguous = "names.ambiguous" // a surname fits several entities and the first name fits none
-	FlagSpelling  = "names.spelling"  // an unknown name is spelled two ways and neither follows the convention
+	FlagAmbiguous   = "names.ambiguous"    // a surname fits several entities and the first name fits none
+	FlagEnglishForm = "names.english_form" // German text keeps the English form of a name it does not transliterate
+	FlagSpelling    = "names.spelling"     // an unknown name is spelled two ways and neither follows the convention
 )
 
 // Options configure a Rewriter.
@@ -45,9 +47,10 @@ type Options struct {
 // every mention to the canonical press form of the text's language. It is
 // safe for concurrent use.
 type Rewriter struct {
-	g      *Gazetteer
-	lang   string
-	policy Policy
+	g       *Gazetteer
+	lang    string
+	policy  Policy
+	scratch sync.Pool // *scratch, the buffers of one Rewrite call
 }
 
 // NewRewriter returns a Rewriter over g for the language in opt.
@@ -122,16 +125,19 @@ type scratch struct {
 	key2  []byte
 	cands []cand
 	toks  []token
-	// unknown are the capitalised words of five letters or more that matched
-	// nothing, with the hash of their key; suspects are the keys of those
-	// spelled the other language's way. Both serve unification.
+	// suspects are the key hashes of capitalised words of five letters or
+	// more that matched nothing and are spelled the other language's way;
+	// unknown are the words that matched nothing and share such a key.
+	// Both serve unification.
 	unknown  []unknownWord
 	suspects map[uint64]bool
 }
 
 type unknownWord struct {
 	field, start, end int
-	key               uint64
+	key               uint64  // hash of the key; set for suspects and kept words
+	prefix            [3]byte // the first letters of the key
+	plen              uint8
 }
 
 // hashKey is FNV-1a over a key.
@@ -147,90 +153,225 @@ func hashKey(k []byte) uint64 {
 // Rewrite finds and rewrites names in the fields, in place, treating them as
 // one article (reading order matters for first mentions).
 func (rw *Rewriter) Rewrite(fields []article.Field) Result {
-	var sc scratch
+	sc, _ := rw.scratch.Get().(*scratch)
+	if sc == nil {
+		sc = &scratch{}
+	}
+	defer rw.putScratch(sc)
 	var res Result
-	matches := make([][]match, len(fields))
+	var matches [][]match
 	for fi, fl := range fields {
-		matches[fi] = rw.scan(&sc, fi, *fl.Text, matches[fi])
+		ms := rw.scan(sc, fi, *fl.Text, nil)
+		if len(ms) > 0 && matches == nil {
+			matches = make([][]match, len(fields))
+		}
+		if ms != nil {
+			matches[fi] = ms
+		}
 	}
 	var unify map[uint64][]string
 	if len(sc.suspects) > 0 {
-		unify = rw.unifyGroups(&sc, fields, &res)
+		rw.collectUnknown(sc, fields)
+		unify = rw.unifyGroups(sc, fields, &res)
 	}
-	rw.apply(fields, matches, &sc, unify, &res)
+	if matches == nil && len(unify) == 0 {
+		return res
+	}
+	if matches == nil {
+		matches = make([][]match, len(fields))
+	}
+	rw.apply(fields, matches, sc, unify, &res)
 	return res
 }
 
+// putScratch returns sc to the pool, dropping what refers to the text.
+func (rw *Rewriter) putScratch(sc *scratch) {
+	sc.unknown = sc.unknown[:0]
+	sc.suspects = nil
+	sc.toks = sc.toks[:0]
+	sc.cands = sc.cands[:0]
+	rw.scratch.Put(sc)
+}
+
 func isWordRune(r rune) bool {
-	if r < utf8.RuneSelf {
+	switch {
+	case r < utf8.RuneSelf:
 		return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
+	case r < 0x100:
+		return unicode.IsLetter(r)
+	case r >= 0x2000 && r <= 0x206F:
+		return false // general punctuation: dashes, quotation marks, spaces
 	}
 	return unicode.IsLetter(r) || unicode.Is(unicode.Mn, r)
 }
 
+// asciiLetter classes ASCII bytes: 1 lower-case letter, 2 upper-case letter.
+var asciiLetter = func() (t [utf8.RuneSelf]uint8) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = 1, 2
+	}
+	return t
+}()
+
 // tokenize appends the words of s to dst.
 func tokenize(dst []token, s string) []token {
-	start := -1
-	upper := false
-	for i := 0; i < len(s); {
+	n := len(s)
+	i := 0
+	for i < n {
+		// Outside a word: skip ASCII that is not a letter.
 		c := s[i]
 		if c < utf8.RuneSelf {
-			lower := c >= 'a' && c <= 'z'
-			up := c >= 'A' && c <= 'Z'
-			if lower || up {
-				if start < 0 {
-					start, upper = i, up
-				}
-			} else if start >= 0 {
-				dst = append(dst, token{start, i, upper})
-				start = -1
+			cl := asciiLetter[c]
+			if cl == 0 {
+				i++
+				continue
 			}
+			start, upper := i, cl == 2
 			i++
+			i = wordEnd(s, i)
+			dst = append(dst, token{start, i, upper})
 			continue
 		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		if isWordRune(r) {
-			if start < 0 {
-				start, upper = i, unicode.IsUpper(r)
-			}
-		} else if start >= 0 {
-			dst = append(dst, token{start, i, upper})
-			start = -1
+		if !isWordRune(r) {
+			i += size
+			continue
 		}
-		i += size
-	}
-	if start >= 0 {
-		dst = append(dst, token{start, len(s), upper})
+		start, upper := i, unicode.IsUpper(r)
+		i = wordEnd(s, i+size)
+		dst = append(dst, token{start, i, upper})
 	}
 	return dst
 }
 
-// scan finds the entity mentions of one field.
-func (rw *Rewriter) scan(sc *scratch, fi int, s string, out []match) []match {
-	sc.toks = tokenize(sc.toks[:0], s)
-	toks := sc.toks
-	for i, t := range toks {
-		if !t.upper {
+// nextCapitalised returns the first word at or after i that begins with an
+// upper-case letter, and where to look for the next; a zero token when there
+// is none. It finds the same capitalised words as tokenize.
+func nextCapitalised(s string, i int) (token, int) {
+	n := len(s)
+	for i < n {
+		// Skip eight bytes at a time while they hold no upper-case ASCII
+		// letter and no other rune.
+		for i+8 <= n {
+			x := load64(s, i)
+			t := x & 0x7F7F7F7F7F7F7F7F
+			upper := (0xDADADADADADADADA - t) & (t + 0x3F3F3F3F3F3F3F3F) // lanes 'A'…'Z'
+			if (x|upper)&0x8080808080808080 != 0 {
+				break
+			}
+			i += 8
+		}
+		if i >= n {
+			break
+		}
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c-'A' >= 26 {
+				i++
+				continue
+			}
+			if i > 0 && inWord(s, i) {
+				i = wordEnd(s, i+1)
+				continue
+			}
+			end := wordEnd(s, i+1)
+			return token{i, end, true}, end
+		}
+		if c == 0xC3 && i+1 < n && latin1Letter(s[i+1]) && s[i+1] >= 0x9F {
+			i = wordEnd(s, i+2) // a lower-case letter: ä, ö, ü, ß, é …
 			continue
 		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !isWordRune(r) {
+			i += size
+			continue
+		}
+		if i > 0 && inWord(s, i) || !unicode.IsUpper(r) {
+			i = wordEnd(s, i+size)
+			continue
+		}
+		end := wordEnd(s, i+size)
+		return token{i, end, true}, end
+	}
+	return token{}, n
+}
+
+// latin1Letter reports whether 0xC3 followed by b is a letter of U+00C0–U+00FF
+// (all but × and ÷); from 0x9F on (ß, à …) they are lower case.
+func latin1Letter(b byte) bool {
+	return b >= 0x80 && b <= 0xBF && b != 0x97 && b != 0xB7
+}
+
+// load64 reads s[i:i+8] as a little-endian word.
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// inWord reports whether the rune before s[i] is part of a word.
+func inWord(s string, i int) bool {
+	if c := s[i-1]; c < utf8.RuneSelf {
+		return asciiLetter[c] != 0
+	}
+	r, _ := utf8.DecodeLastRuneInString(s[:i])
+	return isWordRune(r)
+}
+
+// wordEnd returns where the word running on at s[i] ends.
+func wordEnd(s string, i int) int {
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if asciiLetter[c] == 0 {
+				return i
+			}
+			i++
+			continue
+		}
+		if c == 0xC3 && i+1 < len(s) && latin1Letter(s[i+1]) {
+			i += 2
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !isWordRune(r) {
+			return i
+		}
+		i += size
+	}
+	return i
+}
+
+// scan finds the entity mentions of one field. It visits the capitalised
+// words only and splits the whole field into words when one of them may be
+// a name.
+func (rw *Rewriter) scan(sc *scratch, fi int, s string, out []match) []match {
+	var toks []token
+	for t, next := nextCapitalised(s, 0); t.end > 0; t, next = nextCapitalised(s, next) {
 		w := s[t.start:t.end]
 		sc.cands = rw.candidates(sc, sc.cands[:0], w)
 		if len(sc.cands) == 0 {
 			if len(w) >= 5 && !allUpper(w) {
-				// candidates left the transliteration of w in sc.key2.
-				sc.key = finishKey(append(sc.key[:0], sc.key2...), 0)
-				h := hashKey(sc.key)
-				sc.unknown = append(sc.unknown, unknownWord{fi, t.start, t.end, h})
+				// candidates left the first letters of w's key in sc.key2.
+				u := unknownWord{field: fi, start: t.start, end: t.end}
+				u.plen = uint8(copy(u.prefix[:], sc.key2))
 				if foreignMarked(w, rw.lang) {
 					if sc.suspects == nil {
 						sc.suspects = map[uint64]bool{}
 					}
-					sc.suspects[h] = true
+					sc.key = appendKey(sc.key[:0], w)
+					u.key = hashKey(sc.key)
+					sc.suspects[u.key] = true
 				}
+				sc.unknown = append(sc.unknown, u)
 			}
 			continue
 		}
-		m, ok := rw.best(sc, s, toks, i)
+		if toks == nil {
+			sc.toks = tokenize(sc.toks[:0], s)
+			toks = sc.toks
+		}
+		m, ok := rw.best(sc, s, toks, tokIndexOf(toks, t.start))
 		if !ok {
 			continue
 		}
@@ -247,6 +388,28 @@ func (rw *Rewriter) scan(sc *scratch, fi int, s string, out []match) []match {
 	return out
 }
 
+// collectUnknown keeps, of the words that matched nothing, those that share
+// a key with a suspect; the first key letters rule out most of them.
+func (rw *Rewriter) collectUnknown(sc *scratch, fields []article.Field) {
+	var prefixes prefixSet
+	for _, u := range sc.unknown {
+		if sc.suspects[u.key] {
+			prefixes.add(u.prefix[:u.plen])
+		}
+	}
+	kept := sc.unknown[:0]
+	for _, u := range sc.unknown {
+		if !prefixes.has(u.prefix[:u.plen]) {
+			continue
+		}
+		sc.key = appendKey(sc.key[:0], (*fields[u.field].Text)[u.start:u.end])
+		if u.key = hashKey(sc.key); sc.suspects[u.key] {
+			kept = append(kept, u)
+		}
+	}
+	sc.unknown = kept
+}
+
 func tokIndexOf(toks []token, start int) int {
 	i := sort.Search(len(toks), func(i int) bool { return toks[i].start >= start })
 	return i
@@ -255,31 +418,31 @@ func tokIndexOf(toks []token, start int) int {
 // candidates lists the forms whose last word matches the word w.
 func (rw *Rewriter) candidates(sc *scratch, dst []cand, w string) []cand {
 	g := rw.g
-	for _, f := range g.exact[w] {
-		dst = append(dst, cand{f: f})
+	if g.words.may(w) {
+		for _, f := range g.exact[w] {
+			dst = append(dst, cand{f: f})
+		}
 	}
 	genitive := w[len(w)-1] == 's' && len(w) >= 3
 	if len(w) < 5 || allUpper(w) {
 		// Short words and acronyms must match a declared form exactly.
 		if len(dst) == 0 && genitive && len(w) >= 4 && !allUpper(w) {
-			for _, f := range g.exact[w[:len(w)-1]] {
-				dst = append(dst, cand{f: f, cut: 1})
-			}
+			dst = rw.exactGenitive(dst, w)
+		}
+		return dst
+	}
+	// The first key letters decide whether a transliterated entity can match.
+	sc.key2 = appendTranslitN(sc.key2[:0], w, 4)
+	if !g.mayKey(sc.key2) {
+		// No transliterated entity starts like this word: only an exact
+		// genitive (Bidens, Merkels) can still match.
+		if len(dst) == 0 && genitive {
+			dst = rw.exactGenitive(dst, w)
 		}
 		return dst
 	}
 	m := appendTranslit(sc.key2[:0], w)
 	sc.key2 = m
-	if !g.prefixes.has(m) {
-		// No transliterated entity starts like this word: only an exact
-		// genitive (Bidens, Merkels) can still match.
-		if len(dst) == 0 && genitive {
-			for _, f := range g.exact[w[:len(w)-1]] {
-				dst = append(dst, cand{f: f, cut: 1})
-			}
-		}
-		return dst
-	}
 	sc.key = finishKey(append(sc.key[:0], m...), 0)
 	for _, f := range g.keyed[string(sc.key)] {
 		dst = appendCand(dst, cand{f: f})
@@ -290,9 +453,7 @@ func (rw *Rewriter) candidates(sc *scratch, dst []cand, w string) []cand {
 	// German genitive: Putins, Lawrows, Aliyevs.
 	if genitive {
 		stem := w[:len(w)-1]
-		for _, f := range g.exact[stem] {
-			dst = append(dst, cand{f: f, cut: 1})
-		}
+		dst = rw.exactGenitive(dst, w)
 		sc.key = appendKey(sc.key[:0], stem)
 		for _, f := range g.keyed[string(sc.key)] {
 			dst = appendCand(dst, cand{f: f, cut: 1})
@@ -327,6 +488,18 @@ func (rw *Rewriter) candidates(sc *scratch, dst []cand, w string) []cand {
 		if len(dst) > 0 {
 			return dst
 		}
+	}
+	return dst
+}
+
+// exactGenitive adds the forms written exactly as w without its genitive s.
+func (rw *Rewriter) exactGenitive(dst []cand, w string) []cand {
+	stem := w[:len(w)-1]
+	if !rw.g.words.may(stem) {
+		return dst
+	}
+	for _, f := range rw.g.exact[stem] {
+		dst = append(dst, cand{f: f, cut: 1})
 	}
 	return dst
 }
@@ -495,39 +668,66 @@ func separator(gap string) bool {
 // press transcription would not use (English sh/kh/zh/-ov in German text,
 // German sch/w/-ow/-j in English text).
 func foreignMarked(w, lang string) bool {
-	var tmp [64]byte
-	if len(w) > len(tmp) {
+	n := len(w)
+	if n > 64 || n == 0 {
 		return false
 	}
-	b := tmp[:len(w)]
-	for i := 0; i < len(w); i++ {
-		c := w[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		b[i] = c
-	}
-	end := func(e string) bool { return len(b) >= len(e) && string(b[len(b)-len(e):]) == e }
+	// w[i]|0x20 lower-cases an ASCII letter; the bytes of other runes keep
+	// their high bit and so never equal a letter.
 	if lang == "de" {
-		for i := 1; i < len(b); i++ {
-			switch {
-			case b[i] == 'h' && (b[i-1] == 'k' || b[i-1] == 'z'):
+		for i := 1; i < n; i++ {
+			if w[i]|0x20 != 'h' {
+				continue
+			}
+			switch w[i-1] | 0x20 {
+			case 'k', 'z':
 				return true
-			case b[i] == 'h' && b[i-1] == 's' && (i < 2 || b[i-2] != 'c'):
-				return true
+			case 's':
+				if i < 2 || w[i-2]|0x20 != 'c' {
+					return true
+				}
 			}
 		}
-		return end("ov") || end("ev") || end("ova") || end("eva") || end("y")
+		switch w[n-1] | 0x20 {
+		case 'y':
+			return true
+		case 'v': // -ov, -ev
+			return n >= 2 && (w[n-2]|0x20 == 'o' || w[n-2]|0x20 == 'e')
+		case 'a': // -ova, -eva
+			if n < 3 || w[n-2]|0x20 != 'v' {
+				return false
+			}
+			p := w[n-3] | 0x20
+			return p == 'o' || p == 'e'
+		}
+		return false
 	}
-	for i := 2; i < len(b); i++ {
-		if b[i] == 'h' && b[i-1] == 'c' && b[i-2] == 's' {
+	for i := 2; i < n; i++ {
+		if w[i]|0x20 == 'h' && w[i-1]|0x20 == 'c' && w[i-2]|0x20 == 's' {
 			return true
 		}
 	}
-	if len(b) > 1 && b[0] == 'w' && (b[1] == 'l' || b[1] == 'j') {
+	if n < 2 {
+		return false
+	}
+	if w[0]|0x20 == 'w' && (w[1]|0x20 == 'l' || w[1]|0x20 == 'j') {
 		return true
 	}
-	return end("ow") || end("ew") || end("owa") || end("ewa") || end("ij") || end("yj") || end("ej")
+	switch w[n-1] | 0x20 {
+	case 'w': // -ow, -ew
+		p := w[n-2] | 0x20
+		return p == 'o' || p == 'e'
+	case 'a': // -owa, -ewa
+		if n < 3 || w[n-2]|0x20 != 'w' {
+			return false
+		}
+		p := w[n-3] | 0x20
+		return p == 'o' || p == 'e'
+	case 'j': // -ij, -yj, -ej
+		p := w[n-2] | 0x20
+		return p == 'i' || p == 'y' || p == 'e'
+	}
+	return false
 }
 
 // nativeMarked reports whether w is spelled the target language's press way.
@@ -655,6 +855,12 @@ func (rw *Rewriter) apply(fields []article.Field, matches [][]match, sc *scratch
 				res.Flags = append(res.Flags, article.Flag{Code: FlagAmbiguous, Field: fl.Name, Offset: m.start,
 					Message: fmt.Sprintf("%q fits several people and the first name fits none of them", s[m.start:m.tokEnd])})
 			}
+			if rw.keptEnglish(m) {
+				res.Flags = append(res.Flags, article.Flag{Code: FlagEnglishForm, Field: fl.Name, Offset: m.start,
+					Message: fmt.Sprintf("%q is the English form; the German press form is %q", s[m.start:m.end], e.DE)})
+				reps = append(reps, repl{start: m.start, end: m.end, after: s[m.start:m.end], m: m})
+				continue
+			}
 			after, rule, end := rw.target(s, ms, i, first, contestedUsed)
 			if after == "" || after == s[m.start:end] {
 				reps = append(reps, repl{start: m.start, end: m.end, after: s[m.start:m.end], m: m})
@@ -727,6 +933,23 @@ func unifyRepls(s string, fi int, unknown []unknownWord, unify map[uint64][]stri
 		out = append(out, repl{start: u.start, end: u.end, after: g[0], rule: RuleUnify})
 	}
 	return out
+}
+
+// keptEnglish reports whether m is the English canonical form of an entity
+// whose name German does not transliterate (Kremlin, OSCE, Council of
+// Europe). Professional German keeps such forms inside English titles and
+// names of organisations, so they are flagged rather than rewritten; only
+// the transliterated names of post-Soviet people and places are certain.
+func (rw *Rewriter) keptEnglish(m *match) bool {
+	e := m.ents[0]
+	if rw.lang != "de" || e.fuzzy || m.f.role != roleCanonical {
+		return false
+	}
+	en, de := e.EN, e.DE
+	if m.f.surname {
+		en, de = e.surname.EN, e.surname.DE
+	}
+	return m.f.text == en && en != de
 }
 
 // target returns the text that should replace match i from m.start to the

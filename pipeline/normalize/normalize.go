@@ -3,7 +3,6 @@ package normalize
 import (
 	"fmt"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -27,7 +26,13 @@ type Normalizer struct {
 	stage string
 	fix   *textfix.Fixer
 	names *names.Rewriter
+	// fieldNames are the names article.Text.Fields gives the title, the lead
+	// and the first paragraphs, made once rather than for every article.
+	fieldNames []string
 }
+
+// namedParagraphs is how many paragraph field names a Normalizer keeps.
+const namedParagraphs = 64
 
 // New returns a Normalizer for "de" or "en" with the default style and the
 // embedded gazetteer.
@@ -78,6 +83,10 @@ func NewWithGazetteer(lang string, st *Style, g *names.Gazetteer) (*Normalizer, 
 		return nil, fmt.Errorf("normalize: %w", err)
 	}
 	n.fix, n.names = fix, rw
+	proto := article.Text{Lead: "-", Paragraphs: make([]string, namedParagraphs)}
+	for _, f := range proto.Fields(lang) {
+		n.fieldNames = append(n.fieldNames, f.Name)
+	}
 	return n, nil
 }
 
@@ -92,7 +101,7 @@ func (n *Normalizer) Article(a *article.Article) {
 	if t == nil {
 		return
 	}
-	fields := t.Fields(n.lang)
+	fields := n.fields(t)
 	for _, f := range fields {
 		out, edits, flags := n.field(*f.Text)
 		*f.Text = out
@@ -117,6 +126,22 @@ func (n *Normalizer) Article(a *article.Article) {
 	a.Entities = mergeEntities(a.Entities, res.Entities, n.lang+".")
 }
 
+// fields is t.Fields(n.lang) with the field names made in advance.
+func (n *Normalizer) fields(t *article.Text) []article.Field {
+	if len(t.Paragraphs) > namedParagraphs {
+		return t.Fields(n.lang)
+	}
+	out := make([]article.Field, 0, len(t.Paragraphs)+2)
+	out = append(out, article.Field{Name: n.fieldNames[0], Text: &t.Title})
+	if t.Lead != "" {
+		out = append(out, article.Field{Name: n.fieldNames[1], Text: &t.Lead})
+	}
+	for i := range t.Paragraphs {
+		out = append(out, article.Field{Name: n.fieldNames[2+i], Text: &t.Paragraphs[i]})
+	}
+	return out
+}
+
 // Text normalizes a single text (as one field named "text") and returns it
 // with its edits and flags; handy for tests and the command line.
 func (n *Normalizer) Text(s string) (string, []article.Edit, []article.Flag) {
@@ -134,12 +159,15 @@ func (n *Normalizer) Text(s string) (string, []article.Edit, []article.Flag) {
 // field applies the per-field repairs: NFC, white space, typography.
 func (n *Normalizer) field(s string) (string, []article.Edit, []article.Flag) {
 	var edits []article.Edit
-	if !norm.NFC.IsNormalString(s) {
-		out := norm.NFC.String(s)
-		edits = append(edits, article.Edit{Rule: RuleNFC, Offset: 0, Before: s, After: out})
-		s = out
+	nfc, spaced := scan(s)
+	if !nfc {
+		if out := norm.NFC.String(s); out != s {
+			edits = append(edits, article.Edit{Rule: RuleNFC, Offset: 0, Before: s, After: out})
+			s = out
+			spaced = needsCollapse(s)
+		}
 	}
-	if needsCollapse(s) {
+	if spaced {
 		out := collapseSpace(s)
 		edits = append(edits, article.Edit{Rule: RuleSpaceCollapse, Offset: 0, Before: s, After: out})
 		s = out
@@ -148,39 +176,91 @@ func (n *Normalizer) field(s string) (string, []article.Edit, []article.Flag) {
 	return out, append(edits, fe...), flags
 }
 
-// needsCollapse reports whether s has white space other than single spaces
-// between words, or at either end.
-func needsCollapse(s string) bool {
-	prevSpace := true
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch c {
-			case ' ':
-				if prevSpace {
-					return true
-				}
-				prevSpace = true
-				continue
-			case '\t', '\n', '\v', '\f', '\r':
-				return true
-			}
-			prevSpace = false
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if unicode.IsSpace(r) {
-			return true
-		}
-		prevSpace = false
-		i += size - 1
+// scan looks at s once and reports whether it is certainly NFC (false means
+// "maybe not") and whether its white space needs collapsing.
+func scan(s string) (nfc, spaced bool) {
+	nfc = true
+	checked := false // the quick check has run on all of s
+	if len(s) > 0 && (asciiSpace[s[0]] || asciiSpace[s[len(s)-1]]) {
+		spaced = true
 	}
-	return prevSpace && len(s) > 0
+	i := 0
+	for i < len(s) {
+		// Eight bytes at a time while none is a control byte or non-ASCII
+		// and no two spaces may stand together, across the next byte too.
+		for i+8 <= len(s) {
+			x := load64(s, i)
+			z := x ^ 0x2020202020202020
+			sp := (z - 0x0101010101010101) &^ z & 0x8080808080808080 // spaces, rarely a false '!'
+			if (x-0x2020202020202020|x)&0x8080808080808080|sp&(sp>>8) != 0 ||
+				sp>>63 != 0 && i+8 < len(s) && asciiSpace[s[i+8]] {
+				break
+			}
+			i += 8
+		}
+		end := min(i+8, len(s))
+		for ; i < end; i++ {
+			c := s[i]
+			if c-'!' < utf8.RuneSelf-'!' {
+				continue // printable ASCII
+			}
+			switch {
+			case c == ' ':
+				spaced = spaced || i+1 < len(s) && asciiSpace[s[i+1]] // a space before a tab
+			case c < ' ':
+				spaced = spaced || asciiSpace[c]
+			case checked:
+			case (c == 0xC2 || c == 0xC3 || c == 0xC4 || c == 0xC5) && i+1 < len(s) && s[i+1]&0xC0 == 0x80:
+				// U+0080–U+017F are all NFC; a combining mark after one is
+				// not listed here and goes to the quick check.
+				i++
+			case c == 0xE2 && i+2 < len(s) && s[i+1] == 0x80 && s[i+2] >= 0x82 && s[i+2] <= 0xBF:
+				// U+2002–U+203F: spaces, dashes, quotation marks, ellipsis
+				i += 2
+			default:
+				nfc, checked = norm.NFC.QuickSpanString(s) == len(s), true
+			}
+		}
+	}
+	return nfc, spaced
 }
 
-// collapseSpace trims the ends and folds every run of white space to one space.
+// load64 reads s[i:i+8] as a little-endian word.
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
+// asciiSpace marks the ASCII white space that collapses; no-break spaces
+// (U+00A0, U+202F) and other Unicode spaces are typography and stay.
+var asciiSpace = [256]bool{' ': true, '\t': true, '\n': true, '\v': true, '\f': true, '\r': true}
+
+// needsCollapse reports whether s has ASCII white space other than single
+// spaces between words, or at either end.
+func needsCollapse(s string) bool {
+	_, spaced := scan(s)
+	return spaced
+}
+
+// collapseSpace trims ASCII white space at the ends and folds every run of it
+// inside to one space.
 func collapseSpace(s string) string {
-	return strings.Join(strings.FieldsFunc(s, unicode.IsSpace), " ")
+	b := make([]byte, 0, len(s))
+	space := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if asciiSpace[c] {
+			space = len(b) > 0
+			continue
+		}
+		if space {
+			b = append(b, ' ')
+			space = false
+		}
+		b = append(b, c)
+	}
+	return string(b)
 }
 
 // mergeEntities replaces the mentions under prefix in have with those found.

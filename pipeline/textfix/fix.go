@@ -113,12 +113,30 @@ var trigger = func() (t [256]bool) {
 	return t
 }()
 
+// load64 reads s[i:i+8] as a little-endian word.
+func load64(s string, i int) uint64 {
+	s = s[i : i+8]
+	return uint64(s[0]) | uint64(s[1])<<8 | uint64(s[2])<<16 | uint64(s[3])<<24 |
+		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
+}
+
 // needs is the fast path: most paragraphs have nothing any pass could change,
 // and most of the rest need only one pass.
 func needs(s string) uint8 {
 	var need uint8
 	n := len(s)
 	for i := 0; i < n; i++ {
+		// Skip eight bytes at a time while none is punctuation, a digit or
+		// non-ASCII; then byte by byte to the next trigger.
+		for i+8 <= n {
+			x := load64(s, i)
+			t := x & 0x7F7F7F7F7F7F7F7F
+			punct := (0xBFBFBFBFBFBFBFBF - t) & (t + 0x5F5F5F5F5F5F5F5F) // lanes '!'…'?'
+			if (x|punct)&0x8080808080808080 != 0 {
+				break
+			}
+			i += 8
+		}
 		for i < n && !trigger[s[i]] {
 			i++
 		}
@@ -153,7 +171,7 @@ func needs(s string) uint8 {
 				}
 			}
 		default: // punctuation
-			if i > 0 && s[i-1] == ' ' || (c == '?' || c == '!' || c == '.') && i+1 < n && s[i+1] == c {
+			if i > 0 && s[i-1] == ' ' || (c == '?' || c == '.') && i+1 < n && s[i+1] == c {
 				need |= needPunct
 			}
 		}

@@ -7,7 +7,7 @@ import (
 	"github.com/dewire/dewire/pipeline/article"
 )
 
-// fixPunct collapses doubled ?, ! and . and removes spaces before punctuation.
+// fixPunct collapses doubled ? and . and removes spaces before punctuation.
 func (f *Fixer) fixPunct(s string, _, _ *[]article.Flag) []repl {
 	var rs []repl
 	n := len(s)
@@ -19,7 +19,9 @@ func (f *Fixer) fixPunct(s string, _, _ *[]article.Flag) []repl {
 			for j < n && s[j] == c {
 				j++
 			}
-			if j-i >= 2 && !inLink(s, i) {
+			// Repeated exclamation marks are emphasis that translators keep
+			// ("Toll!!"); repeated question marks are collapsed.
+			if c == '?' && j-i >= 2 && !inLink(s, i) {
 				rs = append(rs, repl{start: i, end: j, text: s[i : i+1], rule: RulePunctCollapse})
 			}
 			i = j - 1

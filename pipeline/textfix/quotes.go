@@ -174,7 +174,7 @@ func (f *Fixer) pair(s string, ms []mark) *errAmbiguous {
 		if m.r == '"' && !inQuote && unicode.IsDigit(runeBefore(s, m.pos)) {
 			continue // an inch mark: 16x12"
 		}
-		role, why := f.decide(m, ms, top, inQuote, open, close)
+		role, why := f.decide(s, m, ms, top, inQuote, open, close)
 		if why != "" {
 			return &errAmbiguous{m.pos, why}
 		}
@@ -227,7 +227,7 @@ func (f *Fixer) pair(s string, ms []mark) *errAmbiguous {
 
 // decide chooses open or close for a double quote or guillemet from the
 // language's use of the mark, its position and whether a quotation is open.
-func (f *Fixer) decide(m *mark, ms []mark, top int, inQuote, open, close bool) (qrole, string) {
+func (f *Fixer) decide(s string, m *mark, ms []mark, top int, inQuote, open, close bool) (qrole, string) {
 	if m.fam == famGuil {
 		if inQuote {
 			if m.r != ms[top].r || (close && !open) {
@@ -271,7 +271,11 @@ func (f *Fixer) decide(m *mark, ms []mark, top int, inQuote, open, close bool) (
 	case leaning == 2:
 		return roleOpen, ""
 	case leaning > 0:
-		if close && !open {
+		// "conference“ A new look": English opens with “, so outside a
+		// quotation it opens even when glued to the word before it, as „ does
+		// in German; only a closing position before punctuation or the end
+		// makes it a closer.
+		if close && !open && !gluedOpener(s, m.pos, m.size) {
 			return roleClose, ""
 		}
 		return roleOpen, ""
@@ -286,6 +290,16 @@ func (f *Fixer) decide(m *mark, ms []mark, top int, inQuote, open, close bool) (
 		return roleClose, ""
 	}
 	return roleNone, "quotation mark in an ambiguous position"
+}
+
+// gluedOpener reports whether the mark at pos stands between a word and a
+// space followed by a word: "conference“ A".
+func gluedOpener(s string, pos, size int) bool {
+	b := pos + size
+	if b >= len(s) || s[b] != ' ' || !isWord(runeBefore(s, pos)) {
+		return false
+	}
+	return isWord(runeAt(s, skipSpaces(s, b)))
 }
 
 // pairSingle handles single quotes, which double as apostrophes: they pair

@@ -77,6 +77,12 @@ func TestFixEnglish(t *testing.T) {
 		{"page debris after the final sentence is stripped", american,
 			"The ministry therefore used inaccurate information.2477",
 			"The ministry therefore used inaccurate information."},
+		{"marks glued to the wrong word are repaired as in German", american,
+			"We wrote to Moscow. Nine days have passed and we have not received an answer ”, he said at the conference“ A new look at the South Caucasus ”in Baku",
+			"We wrote to Moscow. “Nine days have passed and we have not received an answer,” he said at the conference “A new look at the South Caucasus” in Baku"},
+		{"an opening mark glued to the word before it opens", american,
+			"He spoke at the forum“ Security first ” on Monday.",
+			"He spoke at the forum “Security first” on Monday."},
 		{"German quotation marks in English are re-rendered", american,
 			"He said „we will wait“ and left.",
 			"He said “we will wait” and left."},
@@ -101,6 +107,7 @@ func TestLeftIntact(t *testing.T) {
 		"Das Spiel endete 2 : 1 :-) und Art.5 sowie Nr.5",
 		"Version 1.4.2021 und 3.5",
 		"„Das hört man nicht oft, ‚Ich bringe ihn nur nach Glasgow‘“, sagte der Schaffner.",
+		"Toll!! Ich freue mich, dass Sie Ihr eBook jetzt öffnen konnten!!!",
 	} {
 		for _, f := range []*textfix.Fixer{de, en} {
 			if f == en && strings.ContainsRune(s, '„') {
