@@ -8,11 +8,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dewire/dewire/internal/testenv"
 	"github.com/dewire/dewire/pipeline/article"
 )
 
 func TestTranslateWithTheEmbeddedEngineOnTheFixtureModel(t *testing.T) {
-	model := filepath.Join(repoRoot(t), "..", "shared", "fixtures", "ct2", "v2", "aren-transliteration")
+	model := filepath.Join(testenv.Shared(t), "fixtures", "ct2", "v2", "aren-transliteration")
 	if _, err := os.Stat(model); err != nil {
 		t.Skip("../shared not present")
 	}

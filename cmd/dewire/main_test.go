@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dewire/dewire/internal/testenv"
+
 	"github.com/dewire/dewire/pipeline/intake"
 	"github.com/dewire/dewire/workers/bus"
 	"github.com/dewire/dewire/workers/sink"
@@ -26,21 +28,6 @@ func dewire(t *testing.T, ctx context.Context, stdin string, args ...string) (in
 	var out, errb bytes.Buffer
 	code := execute(ctx, args, strings.NewReader(stdin), &out, &errb)
 	return code, out.String(), errb.String()
-}
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
 }
 
 func sinkRecords(t *testing.T, dir string) int {
@@ -89,7 +76,7 @@ func TestExitCodes(t *testing.T) {
 func TestRunOnTheBundledExamples(t *testing.T) {
 	dir := t.TempDir()
 	out := filepath.Join(dir, "out")
-	examples := filepath.Join(repoRoot(t), "examples", "articles")
+	examples := filepath.Join(testenv.Root(t), "examples", "articles")
 	code, stdout, stderr := dewire(t, context.Background(), "", "run", "--log-level", "error", "--data", filepath.Join(dir, "data"), "--out", out, "--engine", "none", examples)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
@@ -214,7 +201,7 @@ func TestWorkersAgainstANATSServerProcessTheExamplesAndStopOnSIGTERM(t *testing.
 			codes <- fmt.Sprintf("%s: exit %d %s", args[1], code, stderr)
 		}()
 	}
-	examples := filepath.Join(repoRoot(t), "examples", "articles")
+	examples := filepath.Join(testenv.Root(t), "examples", "articles")
 	if code, _, stderr := dewire(t, ctx, "", "worker", "ingest", "--nats", url, "--http-addr", "", "--log-level", "error", examples); code != 0 {
 		t.Fatalf("ingest exit %d: %s", code, stderr)
 	}

@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/dewire/dewire/internal/testenv"
+
 	"github.com/dewire/dewire/pipeline/article"
 	"github.com/dewire/dewire/pipeline/intake"
 	"github.com/dewire/dewire/pipeline/langid"
@@ -326,29 +328,10 @@ func TestReadStopsOnEmitError(t *testing.T) {
 	}
 }
 
-// repoRoot walks up to go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
-	}
-}
-
 var sharedGate = sync.OnceValues(func() (*langid.Gate, error) { return langid.New(langid.Options{}) })
 
 func TestSeedArticle(t *testing.T) {
-	path := filepath.Join(repoRoot(t), "..", "shared", "seed", "article.de.txt")
+	path := filepath.Join(testenv.Root(t), "..", "shared", "seed", "article.de.txt")
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Skip("../shared not present")
@@ -439,7 +422,7 @@ func FuzzParsePlain(f *testing.F) {
 // TestBundledExamples reads examples/articles the way `dewire run` does: the
 // German articles are accepted, the three marked "rejected" are not.
 func TestBundledExamples(t *testing.T) {
-	dir := filepath.Join(repoRoot(t), "examples", "articles")
+	dir := filepath.Join(testenv.Root(t), "examples", "articles")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/dewire/dewire/internal/testenv"
+
 	"github.com/dewire/dewire/pipeline/article"
 	"github.com/dewire/dewire/pipeline/langid"
 )
@@ -123,32 +125,8 @@ func TestConcurrentDetect(t *testing.T) {
 	wg.Wait()
 }
 
-// sharedDir finds ../shared beside the repository root, or skips.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("../shared not present")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(shared); err != nil {
-		t.Skip("../shared not present")
-	}
-	return shared
-}
-
 func TestSeedArticleIsGerman(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(sharedDir(t), "seed", "article.de.txt"))
+	raw, err := os.ReadFile(filepath.Join(testenv.Shared(t), "seed", "article.de.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +141,7 @@ func TestSeedArticleIsGerman(t *testing.T) {
 // TestWMTAgreesWithLingua checks the profile against lingua on real German
 // news and on English references: the profile may defer, never contradict.
 func TestWMTAgreesWithLingua(t *testing.T) {
-	shared := sharedDir(t)
+	shared := testenv.Shared(t)
 	files, _ := filepath.Glob(filepath.Join(shared, "corpora", "wmt2*", "*"))
 	if len(files) == 0 {
 		t.Skip("no WMT corpora under ../shared")

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dewire/dewire/internal/testenv"
+
 	"github.com/dewire/dewire/pipeline/article"
 	"github.com/dewire/dewire/pipeline/record"
 )
@@ -40,23 +42,9 @@ func wantPairs(as []*article.Article) []pair {
 	return out
 }
 
-// tool returns the path of an external oracle, skipping (or failing under
-// DEWIRE_REQUIRE_TOOLS=1) when it is not installed.
-func tool(t *testing.T, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("DEWIRE_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s not installed (Debian package %s)", name, pkg)
-		}
-		t.Skipf("%s not installed (Debian package %s)", name, pkg)
-	}
-	return p
-}
-
 func xmllint(t *testing.T, path string) {
 	t.Helper()
-	out, err := exec.Command(tool(t, "xmllint", "libxml2-utils"), "--noout", path).CombinedOutput()
+	out, err := exec.Command(testenv.Tool(t, "xmllint", "libxml2-utils"), "--noout", path).CombinedOutput()
 	if err != nil {
 		t.Fatalf("xmllint: %v\n%s", err, out)
 	}
@@ -81,10 +69,7 @@ func translateToolkit(t *testing.T, path string) []pair {
 		}
 	}
 	if py == "" {
-		if os.Getenv("DEWIRE_REQUIRE_TOOLS") == "1" {
-			t.Fatal("translate-toolkit not installed (Debian package python3-translate)")
-		}
-		t.Skip("translate-toolkit not installed (Debian package python3-translate)")
+		testenv.RequireOrSkip(t, "translate-toolkit not installed (Debian package python3-translate)")
 	}
 	out, err := exec.Command(py, "-c", readTMX, path).Output()
 	if err != nil {

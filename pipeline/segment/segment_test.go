@@ -9,6 +9,8 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/dewire/dewire/internal/testenv"
+
 	"github.com/dewire/dewire/pipeline/segment"
 )
 
@@ -87,33 +89,10 @@ func checkCover(t *testing.T, text string, spans []segment.Span) {
 	}
 }
 
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("../shared not present")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(shared); err != nil {
-		t.Skip("../shared not present")
-	}
-	return shared
-}
-
 var dateRE = regexp.MustCompile(`\b\d{1,2}\. (Januar|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember|Jahrhundert|Jahrtausend)\b`)
 
 func TestCorpusDatesStayTogether(t *testing.T) {
-	shared := sharedDir(t)
+	shared := testenv.Shared(t)
 	files, _ := filepath.Glob(filepath.Join(shared, "corpora", "wmt2*", "*.de"))
 	if len(files) == 0 {
 		t.Skip("no German corpora under ../shared/corpora")

@@ -4,10 +4,12 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/dewire/dewire/internal/testenv"
 )
 
 func BenchmarkEncodeGerman(b *testing.B) {
-	shared := sharedDir(b)
+	shared := testenv.Shared(b)
 	m := loadModelFile(b, filepath.Join(shared, "fixtures", "spm", "vocab.deen.spm"))
 	lines := readLines(b, filepath.Join(shared, "corpora", "wmt22", "generaltest2022.de-en.src.de"))
 	var size int64
@@ -24,7 +26,7 @@ func BenchmarkEncodeGerman(b *testing.B) {
 }
 
 func BenchmarkLoad(b *testing.B) {
-	shared := sharedDir(b)
+	shared := testenv.Shared(b)
 	data, err := os.ReadFile(filepath.Join(shared, "fixtures", "spm", "vocab.deen.spm"))
 	if err != nil {
 		b.Fatal(err)

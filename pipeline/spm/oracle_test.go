@@ -9,47 +9,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dewire/dewire/internal/testenv"
+
 	"github.com/dewire/dewire/pipeline/spm"
 )
-
-// sharedDir returns ../shared beside the repository root, skipping the test
-// when it is absent.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("go.mod not found above the package")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(shared); err != nil {
-		t.Skip("../shared not present")
-	}
-	return shared
-}
-
-// requireTool returns the path of a command-line oracle, skipping the test
-// when it is missing unless DEWIRE_REQUIRE_TOOLS=1 makes that a failure.
-func requireTool(t testing.TB, name string) string {
-	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("DEWIRE_REQUIRE_TOOLS") == "1" {
-			t.Fatalf("%s not found (install Debian package sentencepiece): %v", name, err)
-		}
-		t.Skipf("%s not found; install Debian package sentencepiece to run this oracle test", name)
-	}
-	return path
-}
 
 func loadModelFile(t testing.TB, path string) *spm.Model {
 	t.Helper()
@@ -97,8 +60,8 @@ func runTool(t testing.TB, lines []string, name string, args ...string) []string
 // decodes the pieces with spm_decode, reporting each disagreement.
 func compareWithOracle(t *testing.T, modelPath string, m *spm.Model, lines []string) {
 	t.Helper()
-	encode := requireTool(t, "spm_encode")
-	decode := requireTool(t, "spm_decode")
+	encode := testenv.Tool(t, "spm_encode", "sentencepiece")
+	decode := testenv.Tool(t, "spm_decode", "sentencepiece")
 	wantPieces := runTool(t, lines, encode, "--model="+modelPath, "--output_format=piece")
 	wantIDs := runTool(t, lines, encode, "--model="+modelPath, "--output_format=id")
 	wantText := runTool(t, wantPieces, decode, "--model="+modelPath, "--input_format=piece")
@@ -140,7 +103,7 @@ var decodeCases = []string{
 // compareDecodeWithOracle decodes decodeCases with spm_decode and Decode.
 func compareDecodeWithOracle(t *testing.T, modelPath string, m *spm.Model) {
 	t.Helper()
-	want := runTool(t, decodeCases, requireTool(t, "spm_decode"), "--model="+modelPath, "--input_format=piece")
+	want := runTool(t, decodeCases, testenv.Tool(t, "spm_decode", "sentencepiece"), "--model="+modelPath, "--input_format=piece")
 	for i, line := range decodeCases {
 		if got := m.Decode(splitPieces(line)); got != want[i] {
 			t.Errorf("Decode(%s) = %q, spm_decode gives %q", line, got, want[i])
@@ -167,9 +130,9 @@ func corpusFiles(shared string) []string {
 }
 
 func TestEncodeMatchesSpmEncodeOnRealVocabulary(t *testing.T) {
-	shared := sharedDir(t)
-	requireTool(t, "spm_encode")
-	requireTool(t, "spm_decode")
+	shared := testenv.Shared(t)
+	testenv.Tool(t, "spm_encode", "sentencepiece")
+	testenv.Tool(t, "spm_decode", "sentencepiece")
 	modelPath := filepath.Join(shared, "fixtures", "spm", "vocab.deen.spm")
 	m := loadModelFile(t, modelPath)
 	for _, file := range corpusFiles(shared) {
@@ -189,10 +152,10 @@ func TestEncodeMatchesSpmEncodeOnTrainedModels(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains models; skipped with -short")
 	}
-	shared := sharedDir(t)
-	train := requireTool(t, "spm_train")
-	requireTool(t, "spm_encode")
-	requireTool(t, "spm_decode")
+	shared := testenv.Shared(t)
+	train := testenv.Tool(t, "spm_train", "sentencepiece")
+	testenv.Tool(t, "spm_encode", "sentencepiece")
+	testenv.Tool(t, "spm_decode", "sentencepiece")
 	src := readLines(t, filepath.Join(shared, "corpora", "wmt22", "generaltest2022.en-de.ref.B.de"))
 	input := filepath.Join(t.TempDir(), "train.de")
 	if err := os.WriteFile(input, []byte(strings.Join(src, "\n")+"\n"), 0o600); err != nil {

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dewire/dewire/internal/testenv"
+
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dewire/dewire/pipeline/mt"
@@ -135,10 +137,7 @@ func (f *fakeDeepL) translate(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestSeedArticleThroughDeepLSurvivesA429StormAndAQuotaThatLifts(t *testing.T) {
-	seed := filepath.Join(repoRoot(t), "..", "shared", "seed", "article.de.txt")
-	if _, err := os.Stat(seed); err != nil {
-		t.Skip("../shared not present")
-	}
+	seed := testenv.SharedFile(t, "seed", "article.de.txt")
 	fake := &fakeDeepL{storm: 4, quotaFor: 3 * time.Second, glossaries: map[string][]mt.Term{}, calls: map[int]int{}}
 	srv := httptest.NewServer(fake)
 	defer srv.Close()
@@ -210,26 +209,7 @@ func TestSeedArticleThroughDeepLSurvivesA429StormAndAQuotaThatLifts(t *testing.T
 	if n := strings.Count(string(body), "<tu "); n != len(a.Segments) {
 		t.Errorf("TMX has %d <tu>, the record %d segments", n, len(a.Segments))
 	}
-	if _, err := exec.LookPath("xmllint"); err == nil {
-		if out, err := exec.Command("xmllint", "--noout", tmxFiles[0]).CombinedOutput(); err != nil {
-			t.Errorf("xmllint: %v %s", err, out)
-		}
-	} else if os.Getenv("DEWIRE_REQUIRE_TOOLS") != "" {
-		t.Error("xmllint not installed")
-	}
-}
-
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = parent
+	if out, err := exec.Command(testenv.Tool(t, "xmllint", "libxml2-utils"), "--noout", tmxFiles[0]).CombinedOutput(); err != nil {
+		t.Errorf("xmllint: %v %s", err, out)
 	}
 }
