@@ -55,14 +55,14 @@ func MsgID(id string, rev int, stage string) string {
 func SourceToken(source string) string {
 	var b strings.Builder
 	for _, r := range strings.ToLower(source) {
+		if b.Len() >= 64 {
+			break
+		}
 		switch {
 		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '_', r == '-':
 			b.WriteRune(r)
 		default:
 			b.WriteByte('_')
-		}
-		if b.Len() >= 64 {
-			break
 		}
 	}
 	if b.Len() == 0 {
