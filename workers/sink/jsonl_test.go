@@ -1,0 +1,161 @@
+package sink_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dewire/dewire/pipeline/article"
+	"github.com/dewire/dewire/pipeline/record"
+	"github.com/dewire/dewire/workers/sink"
+)
+
+func rec(id string, rev int) *article.Article {
+	return &article.Article{
+		Schema: article.Schema, ID: id, Rev: rev,
+		Source: article.Source{Name: "wire", IngestedAt: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)},
+		DE:     article.Text{Title: "Titel " + id, Paragraphs: []string{"Absatz."}},
+	}
+}
+
+func lines(t *testing.T, dir string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "articles-2026-11-24.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+}
+
+func open(t *testing.T, dir string) *sink.JSONL {
+	t.Helper()
+	j, err := sink.OpenJSONL(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	return j
+}
+
+func TestJSONLWritesEachIDAndRevisionOnce(t *testing.T) {
+	dir := t.TempDir()
+	j := open(t, dir)
+	for _, r := range []*article.Article{rec("a", 1), rec("a", 1), rec("a", 2), rec("b", 1)} {
+		if _, err := j.Write(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(lines(t, dir)); n != 3 {
+		t.Fatalf("%d lines, want 3", n)
+	}
+	j.Close()
+
+	t.Run("a restart remembers what was written", func(t *testing.T) {
+		j := open(t, dir)
+		if !j.Has("a", 2) || j.Len() != 3 {
+			t.Fatalf("has a@2 %v, len %d", j.Has("a", 2), j.Len())
+		}
+		if fresh, err := j.Write(rec("a", 1)); err != nil || fresh {
+			t.Fatalf("rewrite after restart: fresh %v, %v", fresh, err)
+		}
+		if n := len(lines(t, dir)); n != 3 {
+			t.Fatalf("%d lines after restart, want 3", n)
+		}
+	})
+}
+
+func TestJSONLRecoversFromACrashMidWrite(t *testing.T) {
+	dir := t.TempDir()
+	j := open(t, dir)
+	j.Write(rec("a", 1))
+	j.Write(rec("b", 1))
+	j.Close()
+	path := filepath.Join(dir, "articles-2026-11-24.jsonl")
+
+	t.Run("a torn last line is cut off and its record can be written again", func(t *testing.T) {
+		f, _ := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+		f.WriteString(`{"schema":"dewire.article/v1","id":"c","rev":1,"sou`)
+		f.Close()
+		j := open(t, dir)
+		if j.Has("c", 1) {
+			t.Fatal("a torn record counts as written")
+		}
+		if _, err := j.Write(rec("c", 1)); err != nil {
+			t.Fatal(err)
+		}
+		got := lines(t, dir)
+		if len(got) != 3 || !strings.Contains(got[2], `"id":"c"`) || strings.Contains(got[2], `"sou{`) {
+			t.Fatalf("lines %q", got)
+		}
+		j.Close()
+	})
+	t.Run("a record whose index entry was lost is found again", func(t *testing.T) {
+		idx := filepath.Join(dir, "index.tsv")
+		b, _ := os.ReadFile(idx)
+		keep := strings.SplitAfter(string(b), "\n")[0] // only a@1 survives
+		os.WriteFile(idx, []byte(keep), 0o644)
+		j := open(t, dir)
+		for _, k := range []string{"a", "b", "c"} {
+			if !j.Has(k, 1) {
+				t.Errorf("%s@1 not recovered", k)
+			}
+		}
+		if fresh, _ := j.Write(rec("b", 1)); fresh {
+			t.Fatal("b@1 written twice")
+		}
+		if n := len(lines(t, dir)); n != 3 {
+			t.Fatalf("%d lines, want 3", n)
+		}
+	})
+}
+
+func TestJSONLConcurrentWritersShareFsyncs(t *testing.T) {
+	dir := t.TempDir()
+	j := open(t, dir)
+	var wg sync.WaitGroup
+	for i := range 200 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Every record arrives twice, as after a redelivery.
+			for range 2 {
+				if _, err := j.Write(rec(fmt.Sprintf("r%03d", i), 1)); err != nil {
+					t.Error(err)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if n := len(lines(t, dir)); n != 200 {
+		t.Fatalf("%d lines, want 200", n)
+	}
+}
+
+func TestTMXWritesOnlyTranslatedRecords(t *testing.T) {
+	dir := t.TempDir()
+	w, err := sink.OpenTMX(dir, record.TMXHeader{CreationToolVersion: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	untranslated := rec("a", 1)
+	translated := rec("b", 1)
+	translated.Segments = []article.Segment{{Para: article.ParaTitle, DE: "Titel b", EN: "Title b"}, {Para: 0, DE: "Absatz.", EN: "Paragraph."}}
+	for _, r := range []*article.Article{untranslated, translated} {
+		if err := w.Write(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.Close()
+	b, err := os.ReadFile(filepath.Join(dir, "articles-2026-11-24.tmx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(b), "<tu "); n != 2 || !strings.Contains(string(b), "Paragraph.") {
+		t.Fatalf("%d <tu> in\n%s", n, b)
+	}
+}
