@@ -17,7 +17,6 @@ import (
 // sinkFlags choose the sink's extra destinations beside JSONL.
 type sinkFlags struct {
 	tmx         bool
-	postgresDSN string // from $DEWIRE_POSTGRES_DSN or --postgres-dsn-file only
 	dsnFile     string
 }
 

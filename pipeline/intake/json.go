@@ -180,7 +180,7 @@ func parsePublished(raw json.RawMessage) (time.Time, error) {
 		}
 		f, err := strconv.ParseFloat(string(secs), 64)
 		if err != nil || f < 0 || f > 1e11 {
-			return time.Time{}, fmt.Errorf("Unix seconds %s out of range", secs)
+			return time.Time{}, fmt.Errorf("unix seconds %s out of range", secs)
 		}
 		return time.Unix(int64(f), 0).UTC(), nil
 	}

@@ -82,7 +82,7 @@ func appendTranslitN(dst []byte, w string, max int) []byte {
 			start := len(dst)
 			var last int
 			dst, last = translitFolded(dst, buf[:n], max)
-			if j == len(w) || len(dst)-start >= max && last+longestPattern <= n {
+			if j == len(w) || len(dst)-start >= max && last+lookahead[buf[last]] <= n {
 				return dst
 			}
 			dst = dst[:start]
@@ -102,7 +102,7 @@ func appendTranslitN(dst []byte, w string, max int) []byte {
 	f := appendFold(tmp[:0], w[:k])
 	start := len(dst)
 	dst, last := translitFolded(dst, f, max)
-	if len(dst)-start < max || last+longestPattern > len(f) {
+	if len(dst)-start < max || last+lookahead[f[last]] > len(f) {
 		dst, _ = translitFolded(dst[:start], appendFold(tmp[:0], w), max)
 	}
 	return dst
@@ -118,8 +118,21 @@ var latin1Fold = func() (t [64]string) {
 }()
 
 // maxPrefixInput is how much of a word appendTranslitN folds for a short
-// prefix; longestPattern is the longest spelling read as one ("schtsch").
-const maxPrefixInput, longestPattern = 16, 7
+// prefix.
+const maxPrefixInput = 10
+
+// lookahead is how many folded letters the spellings beginning with a letter
+// read ("schtsch" from s, "tsch" from t, "ie" from i …); 1 for the others.
+var lookahead = func() (t [256]int) {
+	for c := range t {
+		t[c] = 1
+	}
+	t['s'], t['t'] = 7, 4
+	for _, c := range []byte("zckpjyi") {
+		t[c] = 2
+	}
+	return t
+}()
 
 // translitFolded appends the mapped form of the folded word f to dst, at most
 // max bytes (max < 0: all), and returns where the last pattern it read began.

@@ -206,7 +206,7 @@ func scan(s string) (nfc, spaced bool) {
 			}
 			switch {
 			case c == ' ':
-				spaced = spaced || i+1 < len(s) && asciiSpace[s[i+1]] // a space before a tab
+				spaced = spaced || i+1 < len(s) && asciiSpace[s[i+1]] // two spaces, or a space and a tab
 			case c < ' ':
 				spaced = spaced || asciiSpace[c]
 			case checked:

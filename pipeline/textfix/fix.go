@@ -45,17 +45,26 @@ func (f *Fixer) Fix(text string) (out string, edits []article.Edit, flags []arti
 		return text, nil, nil
 	}
 	out = text
+	var acted, observed []article.Flag // reused by every pass and round
 	for round := 0; round < maxRounds; round++ {
 		var changed bool
-		var observed []article.Flag
-		for k, pass := range [...]func(string, *[]article.Flag, *[]article.Flag) []repl{
-			f.fixMojibake, f.fixQuotes, f.fixPunct, f.fixDebris,
-		} {
+		observed = observed[:0]
+		for k := 0; k < 4; k++ {
 			if need&(1<<k) == 0 {
 				continue
 			}
-			var acted []article.Flag
-			rs := pass(out, &acted, &observed)
+			acted = acted[:0]
+			var rs []repl
+			switch k {
+			case 0:
+				rs = f.fixMojibake(out, &acted, &observed)
+			case 1:
+				rs = f.fixQuotes(out, &acted, &observed)
+			case 2:
+				rs = f.fixPunct(out, &acted, &observed)
+			default:
+				rs = f.fixDebris(out, &acted, &observed)
+			}
 			if len(rs) == 0 {
 				continue
 			}

@@ -110,7 +110,8 @@ type errAmbiguous struct {
 
 // fixQuotes pairs the quotation marks of s and re-renders them in the desk style.
 func (f *Fixer) fixQuotes(s string, acted, observed *[]article.Flag) []repl {
-	var ms []mark
+	var buf [32]mark
+	ms := buf[:0]
 	for i, r := range s {
 		if fam := quoteFamily(r); fam != famNone {
 			ms = append(ms, mark{pos: i, size: utf8.RuneLen(r), r: r, fam: fam, partner: noPartner, restoreAt: -1})

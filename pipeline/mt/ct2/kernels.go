@@ -3,6 +3,7 @@ package ct2
 import (
 	"math"
 	"sync"
+	"sync/atomic"
 )
 
 // panelRows is the height of the row panels that weight matrices are packed
@@ -86,11 +87,14 @@ type linear struct {
 func (l *linear) out() int { return l.w.rows }
 func (l *linear) in() int  { return l.w.cols }
 
-// scratchPool holds float32 buffers for widened int8 panels.
-var scratchPool sync.Pool
+// scratchPool holds float32 buffers for widened int8 panels; packPool
+// holds the inputs of a product rearranged into groups.
+var scratchPool, packPool sync.Pool
 
-func getScratch(n int) *[]float32 {
-	if p, ok := scratchPool.Get().(*[]float32); ok && cap(*p) >= n {
+func getScratch(n int) *[]float32 { return getFrom(&scratchPool, n) }
+
+func getFrom(pool *sync.Pool, n int) *[]float32 {
+	if p, ok := pool.Get().(*[]float32); ok && cap(*p) >= n {
 		*p = (*p)[:n]
 		return p
 	}
@@ -98,8 +102,39 @@ func getScratch(n int) *[]float32 {
 	return &s
 }
 
-// apply computes out[n][l.out()] = x[n][l.in()]·Wᵀ + b, splitting the
-// weight panels over up to the given number of goroutines.
+// maxGroup is the most inputs that share one pass over a panel.
+const maxGroup = 6
+
+// groupCount is the number of groups n inputs are split into: the fewest of
+// at most maxGroup inputs, sized as evenly as possible.
+func groupCount(n int) int { return (n + maxGroup - 1) / maxGroup }
+
+// groupStart is the first input of group g of the count groups of n inputs.
+func groupStart(n, count, g int) int {
+	q, r := n/count, n%count
+	return g*q + min(g, r)
+}
+
+// packInputs rearranges x ([n][cols]) into xp group by group: the s inputs
+// of a group starting at input j0 go to xp[j0*cols:(j0+s)*cols] as
+// [cols][s], so that a kernel reads the group's values of a column together.
+func packInputs(x []float32, n, cols int, xp []float32) {
+	count := groupCount(n)
+	for g := 0; g < count; g++ {
+		j0, j1 := groupStart(n, count, g), groupStart(n, count, g+1)
+		s := j1 - j0
+		dst := xp[j0*cols : j1*cols]
+		for i := 0; i < s; i++ {
+			src := x[(j0+i)*cols : (j0+i+1)*cols]
+			for k, v := range src {
+				dst[k*s+i] = v
+			}
+		}
+	}
+}
+
+// apply computes out[n][l.out()] = x[n][l.in()]·Wᵀ + b, sharing the weight
+// panels out among up to the given number of goroutines.
 //
 // Every output is the same sequence of operations whatever n, the position
 // of its input among the n, or the split, so results never depend on the batch.
@@ -110,24 +145,42 @@ func (l *linear) apply(x []float32, n int, out []float32, workers int) {
 	}
 	x, out = x[:n*cols], out[:n*rows]
 	panels := rows / panelRows
-	// Below this much work a goroutine costs more than it saves.
-	if n*rows*cols < 1<<17 {
-		workers = 1
-	}
-	workers = min(workers, panels)
-	if workers <= 1 {
-		l.applyPanels(x, n, out, 0, panels)
-	} else {
-		var wg sync.WaitGroup
-		wg.Add(workers - 1)
-		for w := 1; w < workers; w++ {
-			go func(p0, p1 int) {
-				defer wg.Done()
-				l.applyPanels(x, n, out, p0, p1)
-			}(panels*w/workers, panels*(w+1)/workers)
+	if panels > 0 {
+		xp := getFrom(&packPool, n*cols)
+		defer packPool.Put(xp)
+		packInputs(x, n, cols, *xp)
+		// Below this much work a goroutine costs more than it saves.
+		if n*rows*cols < 1<<17 {
+			workers = 1
 		}
-		l.applyPanels(x, n, out, 0, panels/workers)
-		wg.Wait()
+		workers = min(workers, panels)
+		if workers <= 1 {
+			l.applyPanels(*xp, n, out, 0, panels)
+		} else {
+			// Goroutines take runs of panels from a shared counter, so that
+			// one that gets less of the machine does not hold up the rest.
+			step := max(1, panels/(8*workers))
+			var next atomic.Int64
+			work := func() {
+				for {
+					p0 := int(next.Add(int64(step))) - step
+					if p0 >= panels {
+						return
+					}
+					l.applyPanels(*xp, n, out, p0, min(p0+step, panels))
+				}
+			}
+			var wg sync.WaitGroup
+			wg.Add(workers - 1)
+			for w := 1; w < workers; w++ {
+				go func() {
+					defer wg.Done()
+					work()
+				}()
+			}
+			work()
+			wg.Wait()
+		}
 	}
 	l.applyTail(x, n, out)
 }
@@ -136,8 +189,9 @@ func (l *linear) apply(x []float32, n int, out []float32, workers int) {
 // that they stay in cache while the panels stream by.
 const chunkBytes = 256 << 10
 
-// applyPanels computes the outputs of panels [p0, p1) for all n inputs.
-func (l *linear) applyPanels(x []float32, n int, out []float32, p0, p1 int) {
+// applyPanels computes the outputs of panels [p0, p1) for all n inputs,
+// given packed by packInputs.
+func (l *linear) applyPanels(xp []float32, n int, out []float32, p0, p1 int) {
 	if p0 >= p1 {
 		return
 	}
@@ -148,9 +202,13 @@ func (l *linear) applyPanels(x []float32, n int, out []float32, p0, p1 int) {
 		sp = getScratch(size)
 		defer scratchPool.Put(sp)
 	}
-	chunk := max(6, chunkBytes/(4*cols)/6*6)
-	for v0 := 0; v0 < n; v0 += chunk {
-		v1 := min(v0+chunk, n)
+	count := groupCount(n)
+	chunk := max(maxGroup, chunkBytes/(4*cols))
+	for g0 := 0; g0 < count; {
+		g1 := g0 + 1
+		for g1 < count && groupStart(n, count, g1+1)-groupStart(n, count, g0) <= chunk {
+			g1++
+		}
 		for p := p0; p < p1; p++ {
 			var w []float32
 			if l.w.i8 != nil {
@@ -166,8 +224,12 @@ func (l *linear) applyPanels(x []float32, n int, out []float32, p0, p1 int) {
 			if l.bias != nil {
 				bias = l.bias[r0 : r0+panelRows]
 			}
-			panelKernel(w, x[v0*cols:v1*cols], v1-v0, cols, out[v0*rows+r0:], rows, inv, bias)
+			for g := g0; g < g1; g++ {
+				j0, j1 := groupStart(n, count, g), groupStart(n, count, g+1)
+				panelKernel(w, xp[j0*cols:j1*cols], j1-j0, cols, out[j0*rows+r0:], rows, inv, bias)
+			}
 		}
+		g0 = g1
 	}
 }
 
@@ -228,22 +290,22 @@ func dotPlain(a, b []float32) float32 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// panelKernelPlain computes, for the n inputs x[j*cols:(j+1)*cols], the
-// sixteen outputs of the panel w ([cols][panelRows]) into
-// out[j*stride:j*stride+panelRows], scaled by inv and offset by bias (either
-// may be nil). Four rows by two inputs share each pass over the panel.
-func panelKernelPlain(w, x []float32, n, cols int, out []float32, stride int, inv, bias []float32) {
+// panelKernelPlain computes, for the s inputs of a group packed as
+// [cols][s] in x, the sixteen outputs of the panel w ([cols][panelRows])
+// into out[i*stride:i*stride+panelRows], scaled by inv and offset by bias
+// (either may be nil). Four rows by two inputs share each pass over the panel.
+func panelKernelPlain(w, x []float32, s, cols int, out []float32, stride int, inv, bias []float32) {
 	w = w[:cols*panelRows]
-	for j := 0; j < n; j += 2 {
-		j1 := min(j+1, n-1)
-		xa := x[j*cols : (j+1)*cols]
-		xb := x[j1*cols : (j1+1)*cols][:len(xa)]
+	x = x[:cols*s]
+	for i := 0; i < s; i += 2 {
+		i1 := min(i+1, s-1)
 		for g := 0; g < panelRows; g += 4 {
 			var a0, a1, a2, a3, b0, b1, b2, b3 float32
 			wg := w[g:]
-			for k, u := range xa {
+			for k := 0; k < cols; k++ {
 				wk := (*[4]float32)(wg[k*panelRows:])
-				v := xb[k]
+				xk := x[k*s:]
+				u, v := xk[i], xk[i1]
 				a0 += u * wk[0]
 				a1 += u * wk[1]
 				a2 += u * wk[2]
@@ -253,9 +315,9 @@ func panelKernelPlain(w, x []float32, n, cols int, out []float32, stride int, in
 				b2 += v * wk[2]
 				b3 += v * wk[3]
 			}
-			finishPlain(out[j*stride+g:j*stride+g+4], [4]float32{a0, a1, a2, a3}, g, inv, bias)
-			if j1 != j {
-				finishPlain(out[j1*stride+g:j1*stride+g+4], [4]float32{b0, b1, b2, b3}, g, inv, bias)
+			finishPlain(out[i*stride+g:i*stride+g+4], [4]float32{a0, a1, a2, a3}, g, inv, bias)
+			if i1 != i {
+				finishPlain(out[i1*stride+g:i1*stride+g+4], [4]float32{b0, b1, b2, b3}, g, inv, bias)
 			}
 		}
 	}

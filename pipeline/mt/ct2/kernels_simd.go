@@ -2,7 +2,10 @@
 
 package ct2
 
-import "simd/archsimd"
+import (
+	"simd/archsimd"
+	"unsafe"
+)
 
 var avx2FMA = archsimd.X86.AVX2() && archsimd.X86.FMA()
 
@@ -46,28 +49,27 @@ func widen(q []int8, buf []float32) []float32 {
 
 // panelKernel is panelKernelPlain with AVX2 fused multiply-adds: the sixteen
 // outputs of an input sit in the lanes of two registers, and each column of
-// the panel is loaded once for four inputs.
-func panelKernel(w, x []float32, n, cols int, out []float32, stride int, inv, bias []float32) {
+// the panel is loaded once for all inputs of the group.
+func panelKernel(w, x []float32, s, cols int, out []float32, stride int, inv, bias []float32) {
 	if !avx2FMA {
-		panelKernelPlain(w, x, n, cols, out, stride, inv, bias)
+		panelKernelPlain(w, x, s, cols, out, stride, inv, bias)
 		return
 	}
-	j := 0
-	fours := n / 4
-	if n%4 == 1 && n > 4 {
-		fours-- // 4+1 inputs go as 3+2
-	}
-	for ; j < 4*fours; j += 4 {
-		panelKernel4(w, x[j*cols:(j+4)*cols], cols, out[j*stride:], stride, inv, bias)
-	}
-	for ; j+3 <= n; j += 3 {
-		panelKernel3(w, x[j*cols:(j+3)*cols], cols, out[j*stride:], stride, inv, bias)
-	}
-	for ; j+2 <= n; j += 2 {
-		panelKernel2(w, x[j*cols:(j+2)*cols], cols, out[j*stride:], stride, inv, bias)
-	}
-	for ; j < n; j++ {
-		panelKernel1(w, x[j*cols:(j+1)*cols], cols, out[j*stride:], stride, inv, bias)
+	switch s {
+	case 6:
+		panelKernel6(w, x, cols, out, stride, inv, bias)
+	case 5:
+		panelKernel5(w, x, cols, out, stride, inv, bias)
+	case 4:
+		panelKernel4(w, x, cols, out, stride, inv, bias)
+	case 3:
+		panelKernel3(w, x, cols, out, stride, inv, bias)
+	case 2:
+		panelKernel2(w, x, cols, out, stride, inv, bias)
+	case 1:
+		panelKernel1(w, x, cols, out, stride, inv, bias)
+	default:
+		panic("ct2: panel kernel group too large")
 	}
 }
 
@@ -85,30 +87,107 @@ func finish(a, b archsimd.Float32x8, out []float32, inv, bias []float32) {
 	b.StoreSlice(out[8:16])
 }
 
-// panelKernel4 is panelKernel for exactly 4 inputs.
+// panelKernel6 is panelKernel for a group of exactly 6 inputs.
+func panelKernel6(w, x []float32, cols int, out []float32, stride int, inv, bias []float32) {
+	if cols == 0 {
+		clear(out[:5*stride+panelRows])
+		return
+	}
+	// Bounds are checked here once; the loop reads within them.
+	wp := unsafe.Pointer(&w[:cols*panelRows][0])
+	xp := unsafe.Pointer(&x[:cols*6][0])
+	var a0, b0, a1, b1, a2, b2, a3, b3, a4, b4, a5, b5 archsimd.Float32x8
+	for k := 0; k < cols; k++ {
+		lo0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4)))
+		hi0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4+32)))
+		v00 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*24+0)))
+		a0 = v00.MulAdd(lo0, a0)
+		b0 = v00.MulAdd(hi0, b0)
+		v10 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*24+4)))
+		a1 = v10.MulAdd(lo0, a1)
+		b1 = v10.MulAdd(hi0, b1)
+		v20 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*24+8)))
+		a2 = v20.MulAdd(lo0, a2)
+		b2 = v20.MulAdd(hi0, b2)
+		v30 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*24+12)))
+		a3 = v30.MulAdd(lo0, a3)
+		b3 = v30.MulAdd(hi0, b3)
+		v40 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*24+16)))
+		a4 = v40.MulAdd(lo0, a4)
+		b4 = v40.MulAdd(hi0, b4)
+		v50 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*24+20)))
+		a5 = v50.MulAdd(lo0, a5)
+		b5 = v50.MulAdd(hi0, b5)
+	}
+	finish(a0, b0, out[0*stride:0*stride+panelRows], inv, bias)
+	finish(a1, b1, out[1*stride:1*stride+panelRows], inv, bias)
+	finish(a2, b2, out[2*stride:2*stride+panelRows], inv, bias)
+	finish(a3, b3, out[3*stride:3*stride+panelRows], inv, bias)
+	finish(a4, b4, out[4*stride:4*stride+panelRows], inv, bias)
+	finish(a5, b5, out[5*stride:5*stride+panelRows], inv, bias)
+}
+
+// panelKernel5 is panelKernel for a group of exactly 5 inputs.
+func panelKernel5(w, x []float32, cols int, out []float32, stride int, inv, bias []float32) {
+	if cols == 0 {
+		clear(out[:4*stride+panelRows])
+		return
+	}
+	// Bounds are checked here once; the loop reads within them.
+	wp := unsafe.Pointer(&w[:cols*panelRows][0])
+	xp := unsafe.Pointer(&x[:cols*5][0])
+	var a0, b0, a1, b1, a2, b2, a3, b3, a4, b4 archsimd.Float32x8
+	for k := 0; k < cols; k++ {
+		lo0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4)))
+		hi0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4+32)))
+		v00 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*20+0)))
+		a0 = v00.MulAdd(lo0, a0)
+		b0 = v00.MulAdd(hi0, b0)
+		v10 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*20+4)))
+		a1 = v10.MulAdd(lo0, a1)
+		b1 = v10.MulAdd(hi0, b1)
+		v20 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*20+8)))
+		a2 = v20.MulAdd(lo0, a2)
+		b2 = v20.MulAdd(hi0, b2)
+		v30 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*20+12)))
+		a3 = v30.MulAdd(lo0, a3)
+		b3 = v30.MulAdd(hi0, b3)
+		v40 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*20+16)))
+		a4 = v40.MulAdd(lo0, a4)
+		b4 = v40.MulAdd(hi0, b4)
+	}
+	finish(a0, b0, out[0*stride:0*stride+panelRows], inv, bias)
+	finish(a1, b1, out[1*stride:1*stride+panelRows], inv, bias)
+	finish(a2, b2, out[2*stride:2*stride+panelRows], inv, bias)
+	finish(a3, b3, out[3*stride:3*stride+panelRows], inv, bias)
+	finish(a4, b4, out[4*stride:4*stride+panelRows], inv, bias)
+}
+
+// panelKernel4 is panelKernel for a group of exactly 4 inputs.
 func panelKernel4(w, x []float32, cols int, out []float32, stride int, inv, bias []float32) {
-	w = w[:cols*panelRows]
-	x0 := x[:cols]
-	x1 := x[1*cols : 2*cols][:len(x0)]
-	x2 := x[2*cols : 3*cols][:len(x0)]
-	x3 := x[3*cols : 4*cols][:len(x0)]
+	if cols == 0 {
+		clear(out[:3*stride+panelRows])
+		return
+	}
+	// Bounds are checked here once; the loop reads within them.
+	wp := unsafe.Pointer(&w[:cols*panelRows][0])
+	xp := unsafe.Pointer(&x[:cols*4][0])
 	var a0, b0, a1, b1, a2, b2, a3, b3 archsimd.Float32x8
-	for k, u := range x0 {
-		p := (*[panelRows]float32)(w[k*panelRows:])
-		lo := archsimd.LoadFloat32x8((*[8]float32)(p[0:8]))
-		hi := archsimd.LoadFloat32x8((*[8]float32)(p[8:16]))
-		v0 := archsimd.BroadcastFloat32x8(u)
-		a0 = v0.MulAdd(lo, a0)
-		b0 = v0.MulAdd(hi, b0)
-		v1 := archsimd.BroadcastFloat32x8(x1[k])
-		a1 = v1.MulAdd(lo, a1)
-		b1 = v1.MulAdd(hi, b1)
-		v2 := archsimd.BroadcastFloat32x8(x2[k])
-		a2 = v2.MulAdd(lo, a2)
-		b2 = v2.MulAdd(hi, b2)
-		v3 := archsimd.BroadcastFloat32x8(x3[k])
-		a3 = v3.MulAdd(lo, a3)
-		b3 = v3.MulAdd(hi, b3)
+	for k := 0; k < cols; k++ {
+		lo0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4)))
+		hi0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4+32)))
+		v00 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*16+0)))
+		a0 = v00.MulAdd(lo0, a0)
+		b0 = v00.MulAdd(hi0, b0)
+		v10 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*16+4)))
+		a1 = v10.MulAdd(lo0, a1)
+		b1 = v10.MulAdd(hi0, b1)
+		v20 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*16+8)))
+		a2 = v20.MulAdd(lo0, a2)
+		b2 = v20.MulAdd(hi0, b2)
+		v30 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*16+12)))
+		a3 = v30.MulAdd(lo0, a3)
+		b3 = v30.MulAdd(hi0, b3)
 	}
 	finish(a0, b0, out[0*stride:0*stride+panelRows], inv, bias)
 	finish(a1, b1, out[1*stride:1*stride+panelRows], inv, bias)
@@ -116,65 +195,93 @@ func panelKernel4(w, x []float32, cols int, out []float32, stride int, inv, bias
 	finish(a3, b3, out[3*stride:3*stride+panelRows], inv, bias)
 }
 
-// panelKernel3 is panelKernel for exactly 3 inputs.
+// panelKernel3 is panelKernel for a group of exactly 3 inputs.
 func panelKernel3(w, x []float32, cols int, out []float32, stride int, inv, bias []float32) {
-	w = w[:cols*panelRows]
-	x0 := x[:cols]
-	x1 := x[1*cols : 2*cols][:len(x0)]
-	x2 := x[2*cols : 3*cols][:len(x0)]
+	if cols == 0 {
+		clear(out[:2*stride+panelRows])
+		return
+	}
+	// Bounds are checked here once; the loop reads within them.
+	wp := unsafe.Pointer(&w[:cols*panelRows][0])
+	xp := unsafe.Pointer(&x[:cols*3][0])
 	var a0, b0, a1, b1, a2, b2 archsimd.Float32x8
-	for k, u := range x0 {
-		p := (*[panelRows]float32)(w[k*panelRows:])
-		lo := archsimd.LoadFloat32x8((*[8]float32)(p[0:8]))
-		hi := archsimd.LoadFloat32x8((*[8]float32)(p[8:16]))
-		v0 := archsimd.BroadcastFloat32x8(u)
-		a0 = v0.MulAdd(lo, a0)
-		b0 = v0.MulAdd(hi, b0)
-		v1 := archsimd.BroadcastFloat32x8(x1[k])
-		a1 = v1.MulAdd(lo, a1)
-		b1 = v1.MulAdd(hi, b1)
-		v2 := archsimd.BroadcastFloat32x8(x2[k])
-		a2 = v2.MulAdd(lo, a2)
-		b2 = v2.MulAdd(hi, b2)
+	for k := 0; k < cols; k++ {
+		lo0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4)))
+		hi0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4+32)))
+		v00 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*12+0)))
+		a0 = v00.MulAdd(lo0, a0)
+		b0 = v00.MulAdd(hi0, b0)
+		v10 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*12+4)))
+		a1 = v10.MulAdd(lo0, a1)
+		b1 = v10.MulAdd(hi0, b1)
+		v20 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*12+8)))
+		a2 = v20.MulAdd(lo0, a2)
+		b2 = v20.MulAdd(hi0, b2)
 	}
 	finish(a0, b0, out[0*stride:0*stride+panelRows], inv, bias)
 	finish(a1, b1, out[1*stride:1*stride+panelRows], inv, bias)
 	finish(a2, b2, out[2*stride:2*stride+panelRows], inv, bias)
 }
 
-// panelKernel2 is panelKernel for exactly 2 inputs.
+// panelKernel2 is panelKernel for a group of exactly 2 inputs.
 func panelKernel2(w, x []float32, cols int, out []float32, stride int, inv, bias []float32) {
-	w = w[:cols*panelRows]
-	x0 := x[:cols]
-	x1 := x[1*cols : 2*cols][:len(x0)]
+	if cols == 0 {
+		clear(out[:1*stride+panelRows])
+		return
+	}
+	// Bounds are checked here once; the loop reads within them.
+	wp := unsafe.Pointer(&w[:cols*panelRows][0])
+	xp := unsafe.Pointer(&x[:cols*2][0])
 	var a0, b0, a1, b1 archsimd.Float32x8
-	for k, u := range x0 {
-		p := (*[panelRows]float32)(w[k*panelRows:])
-		lo := archsimd.LoadFloat32x8((*[8]float32)(p[0:8]))
-		hi := archsimd.LoadFloat32x8((*[8]float32)(p[8:16]))
-		v0 := archsimd.BroadcastFloat32x8(u)
-		a0 = v0.MulAdd(lo, a0)
-		b0 = v0.MulAdd(hi, b0)
-		v1 := archsimd.BroadcastFloat32x8(x1[k])
-		a1 = v1.MulAdd(lo, a1)
-		b1 = v1.MulAdd(hi, b1)
+	k := 0
+	for ; k+2 <= cols; k += 2 {
+		lo0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4)))
+		hi0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4+32)))
+		v00 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*8+0)))
+		a0 = v00.MulAdd(lo0, a0)
+		b0 = v00.MulAdd(hi0, b0)
+		v10 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*8+4)))
+		a1 = v10.MulAdd(lo0, a1)
+		b1 = v10.MulAdd(hi0, b1)
+		lo1 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4+64)))
+		hi1 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4+64+32)))
+		v01 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*8+8)))
+		a0 = v01.MulAdd(lo1, a0)
+		b0 = v01.MulAdd(hi1, b0)
+		v11 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*8+12)))
+		a1 = v11.MulAdd(lo1, a1)
+		b1 = v11.MulAdd(hi1, b1)
+	}
+	for ; k < cols; k++ {
+		lo0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4)))
+		hi0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4+32)))
+		v00 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*8+0)))
+		a0 = v00.MulAdd(lo0, a0)
+		b0 = v00.MulAdd(hi0, b0)
+		v10 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*8+4)))
+		a1 = v10.MulAdd(lo0, a1)
+		b1 = v10.MulAdd(hi0, b1)
 	}
 	finish(a0, b0, out[0*stride:0*stride+panelRows], inv, bias)
 	finish(a1, b1, out[1*stride:1*stride+panelRows], inv, bias)
 }
 
-// panelKernel1 is panelKernel for exactly 1 input.
+// panelKernel1 is panelKernel for a group of exactly 1 input.
 func panelKernel1(w, x []float32, cols int, out []float32, stride int, inv, bias []float32) {
-	w = w[:cols*panelRows]
-	x0 := x[:cols]
+	if cols == 0 {
+		clear(out[:0*stride+panelRows])
+		return
+	}
+	// Bounds are checked here once; the loop reads within them.
+	wp := unsafe.Pointer(&w[:cols*panelRows][0])
+	xp := unsafe.Pointer(&x[:cols*1][0])
 	var a0, b0 archsimd.Float32x8
-	for k, u := range x0 {
-		p := (*[panelRows]float32)(w[k*panelRows:])
-		lo := archsimd.LoadFloat32x8((*[8]float32)(p[0:8]))
-		hi := archsimd.LoadFloat32x8((*[8]float32)(p[8:16]))
-		v0 := archsimd.BroadcastFloat32x8(u)
-		a0 = v0.MulAdd(lo, a0)
-		b0 = v0.MulAdd(hi, b0)
+	for k := 0; k < cols; k++ {
+		lo0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4)))
+		hi0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4+32)))
+		v00 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*4+0)))
+		a0 = v00.MulAdd(lo0, a0)
+		b0 = v00.MulAdd(hi0, b0)
 	}
 	finish(a0, b0, out[0*stride:0*stride+panelRows], inv, bias)
 }

@@ -36,22 +36,39 @@ func TestKernelsAgreeWithPortableKernels(t *testing.T) {
 		})
 	}
 	for _, cols := range []int{1, 8, 17, 64, 512} {
-		for _, n := range []int{1, 2, 3, 5, 6, 7, 13, 25} {
+		for s := 1; s <= maxGroup; s++ {
 			for _, scaled := range []bool{false, true} {
-				w, x := vec(panelRows*cols), vec(n*cols)
+				w, x := vec(panelRows*cols), vec(s*cols)
 				var inv, bias []float32
 				if scaled {
 					inv, bias = vec(panelRows), vec(panelRows)
 				}
+				xp := make([]float32, len(x))
+				packInputs(x, s, cols, xp)
 				stride := panelRows + 3
-				got, want := make([]float32, n*stride), make([]float32, n*stride)
-				panelKernel(w, x, n, cols, got, stride, inv, bias)
-				panelKernelPlain(w, x, n, cols, want, stride, inv, bias)
+				got, want := make([]float32, s*stride), make([]float32, s*stride)
+				panelKernel(w, xp, s, cols, got, stride, inv, bias)
+				panelKernelPlain(w, xp, s, cols, want, stride, inv, bias)
 				for i := range got {
 					if d := math.Abs(float64(got[i] - want[i])); d > 1e-4*math.Sqrt(float64(cols)+1) {
-						t.Errorf("panel kernel, %d inputs of %d, output %d: got %g, want %g", n, cols, i, got[i], want[i])
+						t.Errorf("panel kernel, %d inputs of %d, output %d: got %g, want %g", s, cols, i, got[i], want[i])
 					}
 				}
+			}
+		}
+	}
+}
+
+// Groups cover the inputs in order, each of 1 to maxGroup inputs.
+func TestGroupsCoverInputs(t *testing.T) {
+	for n := 1; n <= 100; n++ {
+		count := groupCount(n)
+		if groupStart(n, count, 0) != 0 || groupStart(n, count, count) != n {
+			t.Fatalf("%d inputs: groups span %d to %d", n, groupStart(n, count, 0), groupStart(n, count, count))
+		}
+		for g := 0; g < count; g++ {
+			if s := groupStart(n, count, g+1) - groupStart(n, count, g); s < 1 || s > maxGroup {
+				t.Fatalf("%d inputs: group %d has %d", n, g, s)
 			}
 		}
 	}
