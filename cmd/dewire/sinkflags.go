@@ -16,8 +16,8 @@ import (
 
 // sinkFlags choose the sink's extra destinations beside JSONL.
 type sinkFlags struct {
-	tmx         bool
-	dsnFile     string
+	tmx     bool
+	dsnFile string
 }
 
 func (s *sinkFlags) register(fs *pflag.FlagSet) {
