@@ -16,14 +16,14 @@ type Translator interface {
 	Translate(ctx context.Context, a *article.Article) error
 }
 
-// PauseProbe is the first wait before a paused stage retries the engine.
-var defaultPauseProbe = 30 * time.Second
+// DefaultPauseProbe is the first wait before a paused stage retries the engine.
+const DefaultPauseProbe = 30 * time.Second
 
 // Handler returns the stage handler. probe is the first wait before a
 // paused stage retries the engine (0: 30s).
 func Handler(tr Translator, probe time.Duration) stage.Handler {
 	if probe <= 0 {
-		probe = defaultPauseProbe
+		probe = DefaultPauseProbe
 	}
 	return stage.Articles(article.StageTranslate, bus.Translated, func(ctx context.Context, a *article.Article) error {
 		return Classify(tr.Translate(ctx, a), probe)

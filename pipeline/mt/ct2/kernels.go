@@ -103,7 +103,7 @@ func getFrom(pool *sync.Pool, n int) *[]float32 {
 }
 
 // maxGroup is the most inputs that share one pass over a panel.
-const maxGroup = 6
+const maxGroup = 4
 
 // groupCount is the number of groups n inputs are split into: the fewest of
 // at most maxGroup inputs, sized as evenly as possible.

@@ -2,10 +2,7 @@
 
 package ct2
 
-import (
-	"simd/archsimd"
-	"unsafe"
-)
+import "simd/archsimd"
 
 var avx2FMA = archsimd.X86.AVX2() && archsimd.X86.FMA()
 
@@ -56,10 +53,6 @@ func panelKernel(w, x []float32, s, cols int, out []float32, stride int, inv, bi
 		return
 	}
 	switch s {
-	case 6:
-		panelKernel6(w, x, cols, out, stride, inv, bias)
-	case 5:
-		panelKernel5(w, x, cols, out, stride, inv, bias)
 	case 4:
 		panelKernel4(w, x, cols, out, stride, inv, bias)
 	case 3:
@@ -87,107 +80,29 @@ func finish(a, b archsimd.Float32x8, out []float32, inv, bias []float32) {
 	b.StoreSlice(out[8:16])
 }
 
-// panelKernel6 is panelKernel for a group of exactly 6 inputs.
-func panelKernel6(w, x []float32, cols int, out []float32, stride int, inv, bias []float32) {
-	if cols == 0 {
-		clear(out[:5*stride+panelRows])
-		return
-	}
-	// Bounds are checked here once; the loop reads within them.
-	wp := unsafe.Pointer(&w[:cols*panelRows][0])
-	xp := unsafe.Pointer(&x[:cols*6][0])
-	var a0, b0, a1, b1, a2, b2, a3, b3, a4, b4, a5, b5 archsimd.Float32x8
-	for k := 0; k < cols; k++ {
-		lo0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4)))
-		hi0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4+32)))
-		v00 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*24+0)))
-		a0 = v00.MulAdd(lo0, a0)
-		b0 = v00.MulAdd(hi0, b0)
-		v10 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*24+4)))
-		a1 = v10.MulAdd(lo0, a1)
-		b1 = v10.MulAdd(hi0, b1)
-		v20 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*24+8)))
-		a2 = v20.MulAdd(lo0, a2)
-		b2 = v20.MulAdd(hi0, b2)
-		v30 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*24+12)))
-		a3 = v30.MulAdd(lo0, a3)
-		b3 = v30.MulAdd(hi0, b3)
-		v40 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*24+16)))
-		a4 = v40.MulAdd(lo0, a4)
-		b4 = v40.MulAdd(hi0, b4)
-		v50 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*24+20)))
-		a5 = v50.MulAdd(lo0, a5)
-		b5 = v50.MulAdd(hi0, b5)
-	}
-	finish(a0, b0, out[0*stride:0*stride+panelRows], inv, bias)
-	finish(a1, b1, out[1*stride:1*stride+panelRows], inv, bias)
-	finish(a2, b2, out[2*stride:2*stride+panelRows], inv, bias)
-	finish(a3, b3, out[3*stride:3*stride+panelRows], inv, bias)
-	finish(a4, b4, out[4*stride:4*stride+panelRows], inv, bias)
-	finish(a5, b5, out[5*stride:5*stride+panelRows], inv, bias)
-}
-
-// panelKernel5 is panelKernel for a group of exactly 5 inputs.
-func panelKernel5(w, x []float32, cols int, out []float32, stride int, inv, bias []float32) {
-	if cols == 0 {
-		clear(out[:4*stride+panelRows])
-		return
-	}
-	// Bounds are checked here once; the loop reads within them.
-	wp := unsafe.Pointer(&w[:cols*panelRows][0])
-	xp := unsafe.Pointer(&x[:cols*5][0])
-	var a0, b0, a1, b1, a2, b2, a3, b3, a4, b4 archsimd.Float32x8
-	for k := 0; k < cols; k++ {
-		lo0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4)))
-		hi0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4+32)))
-		v00 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*20+0)))
-		a0 = v00.MulAdd(lo0, a0)
-		b0 = v00.MulAdd(hi0, b0)
-		v10 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*20+4)))
-		a1 = v10.MulAdd(lo0, a1)
-		b1 = v10.MulAdd(hi0, b1)
-		v20 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*20+8)))
-		a2 = v20.MulAdd(lo0, a2)
-		b2 = v20.MulAdd(hi0, b2)
-		v30 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*20+12)))
-		a3 = v30.MulAdd(lo0, a3)
-		b3 = v30.MulAdd(hi0, b3)
-		v40 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*20+16)))
-		a4 = v40.MulAdd(lo0, a4)
-		b4 = v40.MulAdd(hi0, b4)
-	}
-	finish(a0, b0, out[0*stride:0*stride+panelRows], inv, bias)
-	finish(a1, b1, out[1*stride:1*stride+panelRows], inv, bias)
-	finish(a2, b2, out[2*stride:2*stride+panelRows], inv, bias)
-	finish(a3, b3, out[3*stride:3*stride+panelRows], inv, bias)
-	finish(a4, b4, out[4*stride:4*stride+panelRows], inv, bias)
-}
-
 // panelKernel4 is panelKernel for a group of exactly 4 inputs.
 func panelKernel4(w, x []float32, cols int, out []float32, stride int, inv, bias []float32) {
-	if cols == 0 {
-		clear(out[:3*stride+panelRows])
-		return
-	}
-	// Bounds are checked here once; the loop reads within them.
-	wp := unsafe.Pointer(&w[:cols*panelRows][0])
-	xp := unsafe.Pointer(&x[:cols*4][0])
+	w = w[:cols*panelRows]
+	x = x[:cols*4]
 	var a0, b0, a1, b1, a2, b2, a3, b3 archsimd.Float32x8
-	for k := 0; k < cols; k++ {
-		lo0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4)))
-		hi0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4+32)))
-		v00 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*16+0)))
+	for len(w) >= panelRows && len(x) >= 4 {
+		p := (*[panelRows]float32)(w)
+		u := (*[4]float32)(x)
+		lo0 := archsimd.LoadFloat32x8((*[8]float32)(p[0:8]))
+		hi0 := archsimd.LoadFloat32x8((*[8]float32)(p[8:16]))
+		v00 := archsimd.BroadcastFloat32x8(u[0])
 		a0 = v00.MulAdd(lo0, a0)
 		b0 = v00.MulAdd(hi0, b0)
-		v10 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*16+4)))
+		v10 := archsimd.BroadcastFloat32x8(u[1])
 		a1 = v10.MulAdd(lo0, a1)
 		b1 = v10.MulAdd(hi0, b1)
-		v20 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*16+8)))
+		v20 := archsimd.BroadcastFloat32x8(u[2])
 		a2 = v20.MulAdd(lo0, a2)
 		b2 = v20.MulAdd(hi0, b2)
-		v30 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*16+12)))
+		v30 := archsimd.BroadcastFloat32x8(u[3])
 		a3 = v30.MulAdd(lo0, a3)
 		b3 = v30.MulAdd(hi0, b3)
+		w, x = w[panelRows:], x[4:]
 	}
 	finish(a0, b0, out[0*stride:0*stride+panelRows], inv, bias)
 	finish(a1, b1, out[1*stride:1*stride+panelRows], inv, bias)
@@ -197,26 +112,24 @@ func panelKernel4(w, x []float32, cols int, out []float32, stride int, inv, bias
 
 // panelKernel3 is panelKernel for a group of exactly 3 inputs.
 func panelKernel3(w, x []float32, cols int, out []float32, stride int, inv, bias []float32) {
-	if cols == 0 {
-		clear(out[:2*stride+panelRows])
-		return
-	}
-	// Bounds are checked here once; the loop reads within them.
-	wp := unsafe.Pointer(&w[:cols*panelRows][0])
-	xp := unsafe.Pointer(&x[:cols*3][0])
+	w = w[:cols*panelRows]
+	x = x[:cols*3]
 	var a0, b0, a1, b1, a2, b2 archsimd.Float32x8
-	for k := 0; k < cols; k++ {
-		lo0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4)))
-		hi0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4+32)))
-		v00 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*12+0)))
+	for len(w) >= panelRows && len(x) >= 3 {
+		p := (*[panelRows]float32)(w)
+		u := (*[3]float32)(x)
+		lo0 := archsimd.LoadFloat32x8((*[8]float32)(p[0:8]))
+		hi0 := archsimd.LoadFloat32x8((*[8]float32)(p[8:16]))
+		v00 := archsimd.BroadcastFloat32x8(u[0])
 		a0 = v00.MulAdd(lo0, a0)
 		b0 = v00.MulAdd(hi0, b0)
-		v10 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*12+4)))
+		v10 := archsimd.BroadcastFloat32x8(u[1])
 		a1 = v10.MulAdd(lo0, a1)
 		b1 = v10.MulAdd(hi0, b1)
-		v20 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*12+8)))
+		v20 := archsimd.BroadcastFloat32x8(u[2])
 		a2 = v20.MulAdd(lo0, a2)
 		b2 = v20.MulAdd(hi0, b2)
+		w, x = w[panelRows:], x[3:]
 	}
 	finish(a0, b0, out[0*stride:0*stride+panelRows], inv, bias)
 	finish(a1, b1, out[1*stride:1*stride+panelRows], inv, bias)
@@ -225,42 +138,42 @@ func panelKernel3(w, x []float32, cols int, out []float32, stride int, inv, bias
 
 // panelKernel2 is panelKernel for a group of exactly 2 inputs.
 func panelKernel2(w, x []float32, cols int, out []float32, stride int, inv, bias []float32) {
-	if cols == 0 {
-		clear(out[:1*stride+panelRows])
-		return
-	}
-	// Bounds are checked here once; the loop reads within them.
-	wp := unsafe.Pointer(&w[:cols*panelRows][0])
-	xp := unsafe.Pointer(&x[:cols*2][0])
+	w = w[:cols*panelRows]
+	x = x[:cols*2]
 	var a0, b0, a1, b1 archsimd.Float32x8
-	k := 0
-	for ; k+2 <= cols; k += 2 {
-		lo0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4)))
-		hi0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4+32)))
-		v00 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*8+0)))
+	for len(w) >= 2*panelRows && len(x) >= 4 {
+		p := (*[2 * panelRows]float32)(w)
+		u := (*[4]float32)(x)
+		lo0 := archsimd.LoadFloat32x8((*[8]float32)(p[0:8]))
+		hi0 := archsimd.LoadFloat32x8((*[8]float32)(p[8:16]))
+		v00 := archsimd.BroadcastFloat32x8(u[0])
 		a0 = v00.MulAdd(lo0, a0)
 		b0 = v00.MulAdd(hi0, b0)
-		v10 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*8+4)))
+		v10 := archsimd.BroadcastFloat32x8(u[1])
 		a1 = v10.MulAdd(lo0, a1)
 		b1 = v10.MulAdd(hi0, b1)
-		lo1 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4+64)))
-		hi1 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4+64+32)))
-		v01 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*8+8)))
+		lo1 := archsimd.LoadFloat32x8((*[8]float32)(p[16:24]))
+		hi1 := archsimd.LoadFloat32x8((*[8]float32)(p[24:32]))
+		v01 := archsimd.BroadcastFloat32x8(u[2])
 		a0 = v01.MulAdd(lo1, a0)
 		b0 = v01.MulAdd(hi1, b0)
-		v11 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*8+12)))
+		v11 := archsimd.BroadcastFloat32x8(u[3])
 		a1 = v11.MulAdd(lo1, a1)
 		b1 = v11.MulAdd(hi1, b1)
+		w, x = w[2*panelRows:], x[4:]
 	}
-	for ; k < cols; k++ {
-		lo0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4)))
-		hi0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4+32)))
-		v00 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*8+0)))
+	for len(w) >= panelRows && len(x) >= 2 {
+		p := (*[panelRows]float32)(w)
+		u := (*[2]float32)(x)
+		lo0 := archsimd.LoadFloat32x8((*[8]float32)(p[0:8]))
+		hi0 := archsimd.LoadFloat32x8((*[8]float32)(p[8:16]))
+		v00 := archsimd.BroadcastFloat32x8(u[0])
 		a0 = v00.MulAdd(lo0, a0)
 		b0 = v00.MulAdd(hi0, b0)
-		v10 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*8+4)))
+		v10 := archsimd.BroadcastFloat32x8(u[1])
 		a1 = v10.MulAdd(lo0, a1)
 		b1 = v10.MulAdd(hi0, b1)
+		w, x = w[panelRows:], x[2:]
 	}
 	finish(a0, b0, out[0*stride:0*stride+panelRows], inv, bias)
 	finish(a1, b1, out[1*stride:1*stride+panelRows], inv, bias)
@@ -268,20 +181,43 @@ func panelKernel2(w, x []float32, cols int, out []float32, stride int, inv, bias
 
 // panelKernel1 is panelKernel for a group of exactly 1 input.
 func panelKernel1(w, x []float32, cols int, out []float32, stride int, inv, bias []float32) {
-	if cols == 0 {
-		clear(out[:0*stride+panelRows])
-		return
-	}
-	// Bounds are checked here once; the loop reads within them.
-	wp := unsafe.Pointer(&w[:cols*panelRows][0])
-	xp := unsafe.Pointer(&x[:cols*1][0])
+	w = w[:cols*panelRows]
+	x = x[:cols*1]
 	var a0, b0 archsimd.Float32x8
-	for k := 0; k < cols; k++ {
-		lo0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4)))
-		hi0 := archsimd.LoadFloat32x8((*[8]float32)(unsafe.Add(wp, k*panelRows*4+32)))
-		v00 := archsimd.BroadcastFloat32x8(*(*float32)(unsafe.Add(xp, k*4+0)))
+	for len(w) >= 4*panelRows && len(x) >= 4 {
+		p := (*[4 * panelRows]float32)(w)
+		u := (*[4]float32)(x)
+		lo0 := archsimd.LoadFloat32x8((*[8]float32)(p[0:8]))
+		hi0 := archsimd.LoadFloat32x8((*[8]float32)(p[8:16]))
+		v00 := archsimd.BroadcastFloat32x8(u[0])
 		a0 = v00.MulAdd(lo0, a0)
 		b0 = v00.MulAdd(hi0, b0)
+		lo1 := archsimd.LoadFloat32x8((*[8]float32)(p[16:24]))
+		hi1 := archsimd.LoadFloat32x8((*[8]float32)(p[24:32]))
+		v01 := archsimd.BroadcastFloat32x8(u[1])
+		a0 = v01.MulAdd(lo1, a0)
+		b0 = v01.MulAdd(hi1, b0)
+		lo2 := archsimd.LoadFloat32x8((*[8]float32)(p[32:40]))
+		hi2 := archsimd.LoadFloat32x8((*[8]float32)(p[40:48]))
+		v02 := archsimd.BroadcastFloat32x8(u[2])
+		a0 = v02.MulAdd(lo2, a0)
+		b0 = v02.MulAdd(hi2, b0)
+		lo3 := archsimd.LoadFloat32x8((*[8]float32)(p[48:56]))
+		hi3 := archsimd.LoadFloat32x8((*[8]float32)(p[56:64]))
+		v03 := archsimd.BroadcastFloat32x8(u[3])
+		a0 = v03.MulAdd(lo3, a0)
+		b0 = v03.MulAdd(hi3, b0)
+		w, x = w[4*panelRows:], x[4:]
+	}
+	for len(w) >= panelRows && len(x) >= 1 {
+		p := (*[panelRows]float32)(w)
+		u := (*[1]float32)(x)
+		lo0 := archsimd.LoadFloat32x8((*[8]float32)(p[0:8]))
+		hi0 := archsimd.LoadFloat32x8((*[8]float32)(p[8:16]))
+		v00 := archsimd.BroadcastFloat32x8(u[0])
+		a0 = v00.MulAdd(lo0, a0)
+		b0 = v00.MulAdd(hi0, b0)
+		w, x = w[panelRows:], x[1:]
 	}
 	finish(a0, b0, out[0*stride:0*stride+panelRows], inv, bias)
 }
