@@ -16,8 +16,17 @@ import (
 
 // probes serves /metrics, /healthz and /readyz.
 type probes struct {
-	reg   *prometheus.Registry
-	ready atomic.Pointer[func() error]
+	reg    *prometheus.Registry
+	ready  atomic.Pointer[func() error]
+	extra  http.ServeMux
+	routes atomic.Bool
+}
+
+// handle adds a route (e.g. POST /articles) beside the probes; call it
+// before serve.
+func (p *probes) handle(pattern string, h http.Handler) {
+	p.extra.Handle(pattern, h)
+	p.routes.Store(true)
 }
 
 func newProbes() *probes {
@@ -31,6 +40,9 @@ func (p *probes) setReady(f func() error) { p.ready.Store(&f) }
 
 func (p *probes) handler() http.Handler {
 	mux := http.NewServeMux()
+	if p.routes.Load() {
+		mux.Handle("/", &p.extra)
+	}
 	mux.Handle("/metrics", promhttp.HandlerFor(p.reg, promhttp.HandlerOpts{Registry: p.reg}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))

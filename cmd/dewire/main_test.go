@@ -188,7 +188,8 @@ func TestWorkersAgainstANATSServerProcessTheExamplesAndStopOnSIGTERM(t *testing.
 	httpAddr := freePort(t)
 	wctx, term := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	codes := make(chan string, 3)
+	codes := make(chan string, 4)
+	sinkDir := out
 	for _, args := range [][]string{
 		{"worker", "normalize", "--http-addr", httpAddr},
 		{"worker", "translate", "--engine", "none", "--http-addr", ""},
@@ -224,6 +225,40 @@ func TestWorkersAgainstANATSServerProcessTheExamplesAndStopOnSIGTERM(t *testing.
 			if resp.StatusCode != 200 || !strings.Contains(string(body), want) {
 				t.Errorf("%s: %d %.200s", path, resp.StatusCode, body)
 			}
+		}
+	})
+
+	t.Run("an ingest worker without files accepts POST /articles", func(t *testing.T) {
+		ingestAddr := freePort(t)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			code, _, stderr := dewire(t, wctx, "", "worker", "ingest", "--nats", url, "--http-addr", ingestAddr, "--log-level", "error")
+			codes <- fmt.Sprintf("ingest: exit %d %s", code, stderr)
+		}()
+		body := `{"guid":"posted-1","title":"Bericht über die Lage","paragraphs":["Der Präsident sagte am Montag in Baku, die Gespräche mit der Regierung würden fortgesetzt."]}`
+		var resp *http.Response
+		var err error
+		for i := 0; i < 100; i++ {
+			if resp, err = http.Post("http://"+ingestAddr+"/articles", "application/json", strings.NewReader(body)); err == nil {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(out), `"outcome":"published"`) {
+			t.Fatalf("%d %s", resp.StatusCode, out)
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for sinkRecords(t, sinkDir) < 11 && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		if n := sinkRecords(t, sinkDir); n != 11 {
+			t.Fatalf("%d records in the sink, want 11", n)
 		}
 	})
 

@@ -19,6 +19,7 @@ import (
 
 	"github.com/dewire/dewire/pipeline/intake"
 	"github.com/dewire/dewire/workers/bus"
+	"github.com/dewire/dewire/workers/ingest"
 	"github.com/dewire/dewire/workers/local"
 	"github.com/dewire/dewire/workers/stage"
 	"github.com/dewire/dewire/workers/tm"
@@ -64,7 +65,7 @@ Ctrl-C stops reading, lets in-flight articles finish, and exits.`,
 	fs.BoolVar(&f.watch, "watch", false, "keep watching the folders for new or changed files")
 	fs.DurationVar(&f.watchInterval, "watch-interval", 2*time.Second, "how often --watch looks at the folders")
 	fs.StringVar(&f.source, "source", "", "source name for every article (default: from the folder or file name)")
-	fs.StringVar(&f.httpAddr, "http-addr", "", "serve /metrics, /healthz and /readyz on this address")
+	fs.StringVar(&f.httpAddr, "http-addr", "", "serve /metrics, /healthz, /readyz and POST /articles on this address")
 	fs.IntVar(&f.concurrency, "concurrency", 16, "articles in flight per stage")
 	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto (a bar on a terminal), bar, none")
 	f.norm.register(fs)
@@ -89,9 +90,6 @@ func runPipeline(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string)
 		return err
 	}
 	probes := newProbes()
-	if err := probes.serve(ctx, f.httpAddr, log); err != nil {
-		return err
-	}
 	p, err := startLocal(ctx, f, reader, log, probes)
 	if err != nil {
 		return err
@@ -101,6 +99,10 @@ func runPipeline(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string)
 			log.Warn("shutdown", zap.Error(err))
 		}
 	}()
+	probes.handle("/articles", ingest.HTTPHandler(reader, p.Publish, int64(f.in.maxBytes)*16))
+	if err := probes.serve(ctx, f.httpAddr, log); err != nil {
+		return err
+	}
 	probes.setReady(func() error { return nil })
 
 	start := time.Now()

@@ -70,7 +70,7 @@ SIGTERM stops pulling, finishes in-flight messages within --grace, and exits 0.`
 	fs := cmd.Flags()
 	f.nats.register(fs)
 	f.topo.register(fs)
-	fs.StringVar(&f.httpAddr, "http-addr", ":8080", "serve /metrics, /healthz and /readyz on this address (empty: off)")
+	fs.StringVar(&f.httpAddr, "http-addr", ":8080", "serve /metrics, /healthz and /readyz (ingest: also POST /articles) on this address (empty: off)")
 	fs.IntVar(&f.concurrency, "concurrency", 8, "messages in flight per replica")
 	fs.DurationVar(&f.grace, "grace", 25*time.Second, "how long in-flight messages may finish after SIGTERM")
 	fs.BoolVar(&f.setup, "setup", false, "create or update the streams and consumers at start (needs admin rights; normally 'dewire setup' does it once)")
@@ -94,8 +94,8 @@ func runWorker(cmd *cobra.Command, g *globalFlags, f *workerFlags, kind string, 
 	default:
 		return usagef("worker kind %q: want ingest, normalize, translate or sink", kind)
 	}
-	if kind == "ingest" && len(args) == 0 {
-		return usagef("worker ingest: name at least one file, folder or - for stdin")
+	if kind == "ingest" && len(args) == 0 && f.httpAddr == "" {
+		return usagef("worker ingest: name at least one file, folder or - for stdin, or accept POST /articles on --http-addr")
 	}
 	if kind != "ingest" && len(args) > 0 {
 		return usagef("worker %s takes no file arguments", kind)
@@ -127,6 +127,14 @@ func runWorker(cmd *cobra.Command, g *globalFlags, f *workerFlags, kind string, 
 		}
 	}
 	probes := newProbes()
+	if kind == "ingest" {
+		return runIngestWorker(ctx, f, js, args, log, probes, func() error {
+			if nc.Status() != nats.CONNECTED {
+				return fmt.Errorf("nats %s", nc.Status())
+			}
+			return nil
+		})
+	}
 	if err := probes.serve(ctx, f.httpAddr, log); err != nil {
 		return err
 	}
@@ -142,8 +150,6 @@ func runWorker(cmd *cobra.Command, g *globalFlags, f *workerFlags, kind string, 
 	var runs []func(context.Context) error
 	var consumers []string
 	switch kind {
-	case "ingest":
-		return runIngestWorker(ctx, f, js, args, log, probes, ready)
 	case "normalize":
 		de, en, err := f.norm.normalizers()
 		if err != nil {
@@ -253,11 +259,19 @@ func runIngestWorker(ctx context.Context, f *workerFlags, js jetstream.JetStream
 		},
 		OnError: func(path string, err error) { log.Error("input unreadable", zap.String("path", path), zap.Error(err)) },
 	}
+	probes.handle("/articles", ingest.HTTPHandler(reader, pub.Emit, int64(f.in.maxBytes)*16))
+	if err := probes.serve(ctx, f.httpAddr, log); err != nil {
+		return err
+	}
 	probes.setReady(ready)
-	if f.watch {
+	switch {
+	case f.watch:
 		err = src.Watch(ctx, args, f.watchInterval)
-	} else {
+	case len(args) > 0:
 		err = src.Paths(ctx, args)
+	default:
+		log.Info("accepting POST /articles", zap.String("addr", f.httpAddr))
+		<-ctx.Done()
 	}
 	log.Info("ingest finished", zap.Int("published", counts.published), zap.Int("duplicates", counts.duplicates), zap.Int("rejected", counts.rejected))
 	if errors.Is(err, context.Canceled) {

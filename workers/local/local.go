@@ -234,19 +234,25 @@ func (p *Pipeline) source(opts IngestOptions, emit func(context.Context, intake.
 
 // Emit sends one intake item into the pipeline and counts it.
 func (p *Pipeline) Emit(ctx context.Context, it intake.Item) error {
+	_, err := p.Publish(ctx, it)
+	return err
+}
+
+// Publish is Emit that also says what became of the item.
+func (p *Pipeline) Publish(ctx context.Context, it intake.Item) (ingest.Outcome, error) {
 	p.mu.Lock()
 	p.stats.Read++
 	p.mu.Unlock()
 	if it.Reject != nil {
 		if _, err := p.pub.Reject(ctx, it.Reject); err != nil {
-			return err
+			return 0, err
 		}
 		p.cfg.Log.Info("rejected", zap.String("id", it.Reject.ID), zap.String("code", it.Reject.Reject.Code),
 			zap.String("reason", it.Reject.Reject.Reason), zap.String("path", it.Reject.Source.Path))
 		p.mu.Lock()
 		p.stats.Rejected++
 		p.mu.Unlock()
-		return nil
+		return ingest.Rejected, nil
 	}
 	out, err := p.pub.Article(ctx, it.Article)
 	p.mu.Lock()
@@ -257,11 +263,11 @@ func (p *Pipeline) Emit(ctx context.Context, it intake.Item) error {
 			delete(p.expected, key)
 			p.stats.Published--
 		}
-		return err
+		return 0, err
 	case out == ingest.Duplicate:
 		p.stats.Duplicates++
 	}
-	return nil
+	return out, nil
 }
 
 // Replay sends the dead letters f selects back into the pipeline and waits
