@@ -107,6 +107,7 @@ func runPipeline(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string)
 
 	start := time.Now()
 	show := newProgress(cmd.ErrOrStderr(), f.progress)
+	stopBar := show.follow(p.Stats)
 	stdin := cmd.InOrStdin()
 	ingestErr := make(chan error, 1)
 	go func() {
@@ -119,9 +120,9 @@ func runPipeline(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string)
 		runErr = <-ingestErr
 	}
 	if runErr == nil && ctx.Err() == nil {
-		runErr = p.Wait(ctx, show.update)
+		runErr = p.Wait(ctx, nil)
 	}
-	show.done()
+	stopBar()
 	st := p.Stats()
 	fmt.Fprintln(cmd.OutOrStdout(), summary(st, time.Since(start), f.out))
 	if ctx.Err() != nil {
@@ -214,9 +215,8 @@ func summary(st local.Stats, took time.Duration, out string) string {
 
 // progress draws a one-line bar on a terminal.
 type progress struct {
-	w    io.Writer
-	on   bool
-	last time.Time
+	w  io.Writer
+	on bool
 }
 
 func newProgress(w io.Writer, mode string) *progress {
@@ -230,20 +230,38 @@ func newProgress(w io.Writer, mode string) *progress {
 }
 
 func (p *progress) update(st local.Stats) {
-	if !p.on || time.Since(p.last) < 100*time.Millisecond {
-		return
-	}
-	p.last = time.Now()
 	done := st.Clean + st.DeadLettered
 	total := max(st.Published, 1)
 	const width = 30
 	n := done * width / total
-	fmt.Fprintf(p.w, "\r[%s%s] %d/%d clean %d · rejected %d · dlq %d · dup %d ",
-		strings.Repeat("#", n), strings.Repeat(".", width-n), done, st.Published, st.Clean, st.Rejected, st.DeadLettered, st.Duplicates)
+	fmt.Fprintf(p.w, "\r[%s%s] read %d · clean %d/%d · rejected %d · dlq %d · dup %d ",
+		strings.Repeat("#", n), strings.Repeat(".", width-n), st.Read, st.Clean, st.Published, st.Rejected, st.DeadLettered, st.Duplicates)
 }
 
-func (p *progress) done() {
-	if p.on {
-		fmt.Fprint(p.w, "\r\033[K")
+// follow redraws the bar from stats until the returned stop is called,
+// which also clears the line.
+func (p *progress) follow(stats func() local.Stats) (stop func()) {
+	if !p.on {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(p.w, "\r\033[K")
+				return
+			case <-t.C:
+				p.update(stats())
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
 	}
 }
