@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dewire/dewire/internal/testenv"
+
 	"github.com/dewire/dewire/pipeline/names"
 )
 
@@ -56,30 +58,6 @@ func TestKeyKeepsDifferentNamesApart(t *testing.T) {
 			}
 		})
 	}
-}
-
-// sharedDir finds ../shared beside the module root.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("../shared not present")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(shared); err != nil {
-		t.Skip("../shared not present")
-	}
-	return shared
 }
 
 // scheme is one romanization table of corpora/translit.
@@ -147,7 +125,7 @@ func duden(word string) string {
 }
 
 func TestKeyAgreesAcrossRussianRomanizations(t *testing.T) {
-	dir := filepath.Join(sharedDir(t), "corpora", "translit")
+	dir := filepath.Join(testenv.Shared(t), "corpora", "translit")
 	var schemes []*scheme
 	words := map[string]bool{}
 	for _, name := range []string{"bgn_pcgn", "wikipedia", "ala_lc"} {

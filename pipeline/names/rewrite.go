@@ -2,6 +2,7 @@ package names
 
 import (
 	"fmt"
+	"math/bits"
 	"sort"
 	"strings"
 	"sync"
@@ -256,7 +257,8 @@ func nextCapitalised(s string, i int) (token, int) {
 			x := load64(s, i)
 			t := x & 0x7F7F7F7F7F7F7F7F
 			upper := (0xDADADADADADADADA - t) & (t + 0x3F3F3F3F3F3F3F3F) // lanes 'A'…'Z'
-			if (x|upper)&0x8080808080808080 != 0 {
+			if m := (x | upper) & 0x8080808080808080; m != 0 {
+				i += bits.TrailingZeros64(m) / 8 // the first such byte
 				break
 			}
 			i += 8
@@ -321,6 +323,20 @@ func inWord(s string, i int) bool {
 // wordEnd returns where the word running on at s[i] ends.
 func wordEnd(s string, i int) int {
 	for i < len(s) {
+		// Eight lower-case ASCII letters at a time.
+		for i+8 <= len(s) {
+			x := load64(s, i)
+			t := x & 0x7F7F7F7F7F7F7F7F
+			lower := (0xFAFAFAFAFAFAFAFA - t) & (t + 0x1F1F1F1F1F1F1F1F) // lanes 'a'…'z'
+			if m := (x | ^lower) & 0x8080808080808080; m != 0 {
+				i += bits.TrailingZeros64(m) / 8 // the first other byte
+				break
+			}
+			i += 8
+		}
+		if i >= len(s) {
+			break
+		}
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if asciiLetter[c] == 0 {
@@ -463,13 +479,14 @@ func (rw *Rewriter) candidates(sc *scratch, dst []cand, w string) []cand {
 		}
 	}
 	// Russian case endings leaked through translation (Shushi, Putina): only
-	// on the surname of a known person, or a place whose name ends in -a.
-	for _, e := range [...]string{"om", "im", "oi", "ei", "a", "u", "e", "i"} {
+	// on the surname of a known person (-a, -u, -e, -om, -ym/-im; never -i,
+	// so "Alevi" is not "Aliyev"), or a place whose name ends in -a.
+	for _, e := range [...]string{"om", "im", "ym", "oi", "ei", "a", "u", "e", "i"} {
 		if len(m) < len(e)+3 || string(m[len(m)-len(e):]) != e {
 			continue
 		}
 		stem := m[:len(m)-len(e)]
-		if len(stem) >= 4 {
+		if len(stem) >= 4 && e != "i" && e != "oi" && e != "ei" {
 			sc.key = finishKey(append(sc.key[:0], stem...), 0)
 			for _, f := range g.keyed[string(sc.key)] {
 				if len(f.words) == 1 && f.surname && f.ent.bare {

@@ -117,3 +117,26 @@ func hasRule(res names.Result, rule string) bool {
 	}
 	return false
 }
+
+func TestWordsThatOnlyLookLikeInflectedSurnamesAreLeftAlone(t *testing.T) {
+	g, err := names.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ lang, text string }{
+		{"en", "The Alevi community in Stuttgart collected donations."},
+		{"de", "Ein Alevi aus Stuttgart sammelte Spenden."},
+	} {
+		rw, err := names.NewRewriter(g, names.Options{Lang: tc.lang})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if out, res := rw.Text(tc.text); out != tc.text {
+			t.Errorf("%q became %q (%v)", tc.text, out, res.Edits)
+		}
+	}
+	rw, _ := names.NewRewriter(g, names.Options{Lang: "en"})
+	if out, _ := rw.Text("He spoke with Putina yesterday."); out == "He spoke with Putina yesterday." {
+		t.Error("the Russian genitive Putina is no longer recognised")
+	}
+}

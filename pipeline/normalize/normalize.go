@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 	"unicode/utf8"
 
@@ -62,7 +63,7 @@ func NewWithGazetteer(lang string, st *Style, g *names.Gazetteer) (*Normalizer, 
 		st = &Style{}
 	}
 	n := &Normalizer{lang: lang}
-	ts := textfix.Style{Lang: lang}
+	ts := textfix.Style{Lang: lang, Exclamations: st.Exclamations}
 	switch lang {
 	case "de":
 		n.stage = article.StageNormalizeDE
@@ -192,8 +193,12 @@ func scan(s string) (nfc, spaced bool) {
 			x := load64(s, i)
 			z := x ^ 0x2020202020202020
 			sp := (z - 0x0101010101010101) &^ z & 0x8080808080808080 // spaces, rarely a false '!'
-			if (x-0x2020202020202020|x)&0x8080808080808080|sp&(sp>>8) != 0 ||
-				sp>>63 != 0 && i+8 < len(s) && asciiSpace[s[i+8]] {
+			if m := (x-0x2020202020202020|x)&0x8080808080808080 | sp&(sp>>8); m != 0 {
+				i += bits.TrailingZeros64(m) / 8 // no byte before the first flagged one needs a look
+				break
+			}
+			if sp>>63 != 0 && i+8 < len(s) && asciiSpace[s[i+8]] {
+				i += 7
 				break
 			}
 			i += 8

@@ -9,35 +9,13 @@ import (
 	"testing"
 	"unicode"
 
+	"github.com/dewire/dewire/internal/testenv"
+
 	"github.com/dewire/dewire/pipeline/article"
 	"github.com/dewire/dewire/pipeline/normalize"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
-
-// sharedDir finds ../shared beside the module root, or skips the test.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("../shared not present")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(shared); err != nil {
-		t.Skip("../shared not present")
-	}
-	return shared
-}
 
 // parseLayout reads the plain-text layout: title line, then paragraphs
 // separated by blank lines.
@@ -88,7 +66,7 @@ func golden(t *testing.T, name, got string) {
 }
 
 func TestSeedGerman(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join(sharedDir(t), "seed", "article.de.txt"))
+	raw, err := os.ReadFile(filepath.Join(testenv.Shared(t), "seed", "article.de.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -168,7 +146,7 @@ func TestSeedEnglish(t *testing.T) {
 // corpusLines returns the lines of a shared corpus file.
 func corpusLines(t testing.TB, rel string) []string {
 	t.Helper()
-	f, err := os.Open(filepath.Join(sharedDir(t), rel))
+	f, err := os.Open(filepath.Join(testenv.Shared(t), rel))
 	if err != nil {
 		t.Fatal(err)
 	}

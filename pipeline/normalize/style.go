@@ -17,6 +17,7 @@ import (
 //
 //	quotes: {de: de, en: en}        # de | de-guillemets | ch | en
 //	placement: american             # English: american | british
+//	exclamations: keep              # keep (flag "!!") | collapse
 //	contested: canonical            # canonical | keep | canonical-first-mention
 //	names:
 //	  file: desk-names.yaml         # a gazetteer file; relative to the style file
@@ -25,10 +26,11 @@ import (
 //
 // The zero Style is the default style.
 type Style struct {
-	Quotes    Quotes            `yaml:"quotes,omitempty"`
-	Placement textfix.Placement `yaml:"placement,omitempty"`
-	Contested names.Policy      `yaml:"contested,omitempty"`
-	Names     Names             `yaml:"names,omitempty"`
+	Quotes       Quotes               `yaml:"quotes,omitempty"`
+	Placement    textfix.Placement    `yaml:"placement,omitempty"`
+	Exclamations textfix.Exclamations `yaml:"exclamations,omitempty"`
+	Contested    names.Policy         `yaml:"contested,omitempty"`
+	Names        Names                `yaml:"names,omitempty"`
 }
 
 // Quotes selects the quotation marks per language.

@@ -4,13 +4,15 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/dewire/dewire/internal/testenv"
+
 	"github.com/dewire/dewire/pipeline/textfix"
 )
 
 // benchLines is German text: the corpora when present, else the seed sentences.
 func benchLines(b *testing.B) ([]string, int) {
 	var lines []string
-	if shared := sharedDir(b); shared != "" {
+	if shared := testenv.Shared(b); shared != "" {
 		for _, c := range corpora {
 			if c.style.Lang == "de" {
 				lines = append(lines, readLines(b, filepath.Join(shared, c.path))...)

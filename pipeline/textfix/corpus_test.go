@@ -7,37 +7,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dewire/dewire/internal/testenv"
+
 	"github.com/dewire/dewire/pipeline/article"
 	"github.com/dewire/dewire/pipeline/textfix"
 )
-
-// sharedDir finds ../shared beside the repository root (the folder holding
-// go.mod), or the folder DEWIRE_SHARED names.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	if dir := os.Getenv("DEWIRE_SHARED"); dir != "" {
-		return dir
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("../shared not present")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(dir, "..", "shared")
-	if _, err := os.Stat(shared); err != nil {
-		t.Skip("../shared not present")
-	}
-	return shared
-}
 
 func readLines(t testing.TB, path string) []string {
 	t.Helper()
@@ -99,7 +73,7 @@ var corpora = []corpus{
 // German may change on at most two lines per thousand, and every line must replay
 // and be idempotent.
 func TestDoNoHarm(t *testing.T) {
-	shared := sharedDir(t)
+	shared := testenv.Shared(t)
 	for _, c := range corpora {
 		t.Run(filepath.Base(c.path)+" in "+string(c.style.Placement)+" style stays almost unchanged and replays", func(t *testing.T) {
 			f := mustNew(t, c.style)

@@ -1,6 +1,7 @@
 package textfix
 
 import (
+	"math/bits"
 	"sort"
 
 	"github.com/dewire/dewire/pipeline/article"
@@ -23,6 +24,8 @@ const (
 	FlagOpeningRestored = "quote.opening_restored"
 	FlagUnbalanced      = "quote.unbalanced"
 	FlagDebrisSuspect   = "debris.suspect"
+	// FlagRepeatedExclamation marks "!!" left alone under the default style.
+	FlagRepeatedExclamation = "punct.repeated_exclamation"
 )
 
 // maxRounds bounds the repair loop; one round almost always reaches the fixpoint.
@@ -129,19 +132,34 @@ func load64(s string, i int) uint64 {
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
+// zeroLanes sets the high bit of every zero byte of x (and at most of a 0x01
+// byte above one), the others' stay clear.
+func zeroLanes(x uint64) uint64 {
+	return (x - 0x0101010101010101) &^ x & 0x8080808080808080
+}
+
 // needs is the fast path: most paragraphs have nothing any pass could change,
 // and most of the rest need only one pass.
 func needs(s string) uint8 {
 	var need uint8
 	n := len(s)
 	for i := 0; i < n; i++ {
-		// Skip eight bytes at a time while none is punctuation, a digit or
-		// non-ASCII; then byte by byte to the next trigger.
+		// Skip eight bytes at a time while none can matter: non-ASCII, '"',
+		// or punctuation after a space or before its own double.
 		for i+8 <= n {
 			x := load64(s, i)
+			var prev, next uint64
+			if i > 0 {
+				prev = uint64(s[i-1])
+			}
+			if i+8 < n {
+				next = uint64(s[i+8])
+			}
 			t := x & 0x7F7F7F7F7F7F7F7F
 			punct := (0xBFBFBFBFBFBFBFBF - t) & (t + 0x5F5F5F5F5F5F5F5F) // lanes '!'…'?'
-			if (x|punct)&0x8080808080808080 != 0 {
+			m := x | punct&(zeroLanes(x<<8|prev^0x2020202020202020)|zeroLanes(x^(x>>8|next<<56))) | zeroLanes(x^0x2222222222222222)
+			if m &= 0x8080808080808080; m != 0 {
+				i += bits.TrailingZeros64(m) / 8
 				break
 			}
 			i += 8
@@ -180,7 +198,7 @@ func needs(s string) uint8 {
 				}
 			}
 		default: // punctuation
-			if i > 0 && s[i-1] == ' ' || (c == '?' || c == '.') && i+1 < n && s[i+1] == c {
+			if i > 0 && s[i-1] == ' ' || (c == '?' || c == '.' || c == '!') && i+1 < n && s[i+1] == c {
 				need |= needPunct
 			}
 		}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dewire/dewire/internal/testenv"
+
 	"github.com/dewire/dewire/pipeline/textfix"
 )
 
@@ -25,7 +27,7 @@ var uncurl = strings.NewReplacer("„", `"`, "“", `"`, "”", `"`, "‚", "'",
 // alone (comparing modulo quote characters) and asserts that the negative
 // cases, legitimate text that merely looks odd, are never changed.
 func TestMojibakeVectors(t *testing.T) {
-	shared := sharedDir(t)
+	shared := testenv.Shared(t)
 	f := mustNew(t, textfix.Style{Lang: "en"})
 	total, fixed := 0, 0
 	for _, name := range []string{"synthetic.json", "in-the-wild.json", "negative.json", "known-failures.json"} {

@@ -7,8 +7,9 @@ import (
 	"github.com/dewire/dewire/pipeline/article"
 )
 
-// fixPunct collapses doubled ? and . and removes spaces before punctuation.
-func (f *Fixer) fixPunct(s string, _, _ *[]article.Flag) []repl {
+// fixPunct collapses doubled ? and . (and ! when the style says so) and
+// removes spaces before punctuation.
+func (f *Fixer) fixPunct(s string, _, observed *[]article.Flag) []repl {
 	var rs []repl
 	n := len(s)
 	for i := 0; i < n; i++ {
@@ -19,10 +20,15 @@ func (f *Fixer) fixPunct(s string, _, _ *[]article.Flag) []repl {
 			for j < n && s[j] == c {
 				j++
 			}
-			// Repeated exclamation marks are emphasis that translators keep
-			// ("Toll!!"); repeated question marks are collapsed.
-			if c == '?' && j-i >= 2 && !inLink(s, i) {
+			switch {
+			case j-i < 2 || inLink(s, i):
+			case c == '?' || f.exclamations == ExclamationsCollapse:
 				rs = append(rs, repl{start: i, end: j, text: s[i : i+1], rule: RulePunctCollapse})
+			default:
+				// Repeated exclamation marks may be deliberate emphasis
+				// ("Toll!!"): the desk decides.
+				*observed = append(*observed, article.Flag{Code: FlagRepeatedExclamation,
+					Message: "repeated exclamation marks left as written (desk style exclamations: collapse removes them)", Offset: i})
 			}
 			i = j - 1
 		case '.':

@@ -26,10 +26,22 @@ const (
 // Style configures a Fixer. Zero fields mean the language default; an empty
 // Lang means German.
 type Style struct {
-	Lang      string // "de" or "en"
-	Quotes    QuoteStyle
-	Placement Placement
+	Lang         string // "de" or "en"
+	Quotes       QuoteStyle
+	Placement    Placement
+	Exclamations Exclamations // default keep: "!!" is flagged, not changed
 }
+
+// Exclamations says what to do with repeated exclamation marks. In news
+// copy "!!" is a defect, but in quoted speech and reader mail it is often
+// deliberate emphasis, so by default it is flagged for the desk and left.
+type Exclamations string
+
+// Exclamation policies.
+const (
+	ExclamationsKeep     Exclamations = "keep"
+	ExclamationsCollapse Exclamations = "collapse"
+)
 
 // marks are the four quotation marks of a style.
 type marks struct {
@@ -53,10 +65,11 @@ func marksOf(q QuoteStyle) (marks, bool) {
 // Fixer repairs text in one language and style. It holds no mutable state,
 // so one Fixer may be used from many goroutines at once.
 type Fixer struct {
-	en        bool
-	quotes    QuoteStyle
-	marks     marks
-	placement Placement
+	en           bool
+	quotes       QuoteStyle
+	marks        marks
+	placement    Placement
+	exclamations Exclamations
 }
 
 // New returns a Fixer for the style, or an error for an unknown language,
@@ -74,6 +87,14 @@ func New(s Style) (*Fixer, error) {
 	}
 	if s.Quotes != "" {
 		f.quotes = s.Quotes
+	}
+	switch s.Exclamations {
+	case "", ExclamationsKeep:
+		f.exclamations = ExclamationsKeep
+	case ExclamationsCollapse:
+		f.exclamations = ExclamationsCollapse
+	default:
+		return nil, fmt.Errorf("textfix: unknown exclamations %q (want keep or collapse)", s.Exclamations)
 	}
 	m, ok := marksOf(f.quotes)
 	if !ok {
@@ -103,5 +124,5 @@ func (f *Fixer) Style() Style {
 	if f.en {
 		lang = "en"
 	}
-	return Style{Lang: lang, Quotes: f.quotes, Placement: f.placement}
+	return Style{Lang: lang, Quotes: f.quotes, Placement: f.placement, Exclamations: f.exclamations}
 }
