@@ -88,8 +88,9 @@ func (l *linear) out() int { return l.w.rows }
 func (l *linear) in() int  { return l.w.cols }
 
 // scratchPool holds float32 buffers for widened int8 panels; packPool
-// holds the inputs of a product rearranged into groups.
-var scratchPool, packPool sync.Pool
+// holds the inputs of a product rearranged into groups, and rowsPool the
+// inputs of one group put back in rows by the portable kernel.
+var scratchPool, packPool, rowsPool sync.Pool
 
 func getScratch(n int) *[]float32 { return getFrom(&scratchPool, n) }
 
@@ -103,7 +104,7 @@ func getFrom(pool *sync.Pool, n int) *[]float32 {
 }
 
 // maxGroup is the most inputs that share one pass over a panel.
-const maxGroup = 4
+const maxGroup = 3
 
 // groupCount is the number of groups n inputs are split into: the fewest of
 // at most maxGroup inputs, sized as evenly as possible.
@@ -293,19 +294,29 @@ func dotPlain(a, b []float32) float32 {
 // panelKernelPlain computes, for the s inputs of a group packed as
 // [cols][s] in x, the sixteen outputs of the panel w ([cols][panelRows])
 // into out[i*stride:i*stride+panelRows], scaled by inv and offset by bias
-// (either may be nil). Four rows by two inputs share each pass over the panel.
+// (either may be nil). It copies the inputs back to rows first, which costs
+// a sixteenth of the arithmetic; four rows by two inputs (or eight rows of
+// a last single input) then share each pass over the panel.
 func panelKernelPlain(w, x []float32, s, cols int, out []float32, stride int, inv, bias []float32) {
 	w = w[:cols*panelRows]
-	x = x[:cols*s]
-	for i := 0; i < s; i += 2 {
-		i1 := min(i+1, s-1)
+	rp := getFrom(&rowsPool, s*cols)
+	defer rowsPool.Put(rp)
+	rows := *rp
+	for k := 0; k < cols; k++ {
+		for i, v := range x[k*s : (k+1)*s] {
+			rows[i*cols+k] = v
+		}
+	}
+	j := 0
+	for ; j+2 <= s; j += 2 {
+		xa := rows[j*cols : (j+1)*cols]
+		xb := rows[(j+1)*cols : (j+2)*cols][:len(xa)]
 		for g := 0; g < panelRows; g += 4 {
 			var a0, a1, a2, a3, b0, b1, b2, b3 float32
 			wg := w[g:]
-			for k := 0; k < cols; k++ {
+			for k, u := range xa {
 				wk := (*[4]float32)(wg[k*panelRows:])
-				xk := x[k*s:]
-				u, v := xk[i], xk[i1]
+				v := xb[k]
 				a0 += u * wk[0]
 				a1 += u * wk[1]
 				a2 += u * wk[2]
@@ -315,10 +326,28 @@ func panelKernelPlain(w, x []float32, s, cols int, out []float32, stride int, in
 				b2 += v * wk[2]
 				b3 += v * wk[3]
 			}
-			finishPlain(out[i*stride+g:i*stride+g+4], [4]float32{a0, a1, a2, a3}, g, inv, bias)
-			if i1 != i {
-				finishPlain(out[i1*stride+g:i1*stride+g+4], [4]float32{b0, b1, b2, b3}, g, inv, bias)
+			finishPlain(out[j*stride+g:j*stride+g+4], [4]float32{a0, a1, a2, a3}, g, inv, bias)
+			finishPlain(out[(j+1)*stride+g:(j+1)*stride+g+4], [4]float32{b0, b1, b2, b3}, g, inv, bias)
+		}
+	}
+	if j < s {
+		xa := rows[j*cols : (j+1)*cols]
+		for g := 0; g < panelRows; g += 8 {
+			var a0, a1, a2, a3, a4, a5, a6, a7 float32
+			wg := w[g:]
+			for k, u := range xa {
+				wk := (*[8]float32)(wg[k*panelRows:])
+				a0 += u * wk[0]
+				a1 += u * wk[1]
+				a2 += u * wk[2]
+				a3 += u * wk[3]
+				a4 += u * wk[4]
+				a5 += u * wk[5]
+				a6 += u * wk[6]
+				a7 += u * wk[7]
 			}
+			finishPlain(out[j*stride+g:j*stride+g+4], [4]float32{a0, a1, a2, a3}, g, inv, bias)
+			finishPlain(out[j*stride+g+4:j*stride+g+8], [4]float32{a4, a5, a6, a7}, g+4, inv, bias)
 		}
 	}
 }

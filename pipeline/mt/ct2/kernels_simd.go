@@ -6,6 +6,12 @@ import "simd/archsimd"
 
 var avx2FMA = archsimd.X86.AVX2() && archsimd.X86.FMA()
 
+// Every function here that uses 256-bit registers clears their upper halves
+// before returning (or before scalar code of its own): the rest of the
+// program is compiled to SSE instructions, which on many x86 processors run
+// with a false dependency, or a state-transition penalty, while the upper
+// halves are dirty.
+
 // dot is dotPlain with AVX2: two accumulators of eight lanes, summed in a fixed order.
 func dot(a, b []float32) float32 {
 	if !avx2FMA || len(a) < 16 {
@@ -20,6 +26,7 @@ func dot(a, b []float32) float32 {
 	}
 	var r [8]float32
 	s0.Add(s1).Store(&r)
+	archsimd.ClearAVXUpperBits()
 	s := ((r[0] + r[4]) + (r[1] + r[5])) + ((r[2] + r[6]) + (r[3] + r[7]))
 	for ; i < len(a); i++ {
 		s += a[i] * b[i]
@@ -37,6 +44,7 @@ func widen(q []int8, buf []float32) []float32 {
 			w.GetLo().ExtendToInt32().ConvertToFloat32().StoreSlice(buf[i : i+8])
 			w.GetHi().ExtendToInt32().ConvertToFloat32().StoreSlice(buf[i+8 : i+16])
 		}
+		archsimd.ClearAVXUpperBits()
 	}
 	for ; i < len(q); i++ {
 		buf[i] = float32(q[i])
@@ -45,16 +53,18 @@ func widen(q []int8, buf []float32) []float32 {
 }
 
 // panelKernel is panelKernelPlain with AVX2 fused multiply-adds: the sixteen
-// outputs of an input sit in the lanes of two registers, and each column of
-// the panel is loaded once for all inputs of the group.
+// outputs of an input sit in the lanes of two registers, and each pair of
+// columns of the panel is loaded once for all inputs of the group.
+//
+// Groups stop at three inputs: six accumulators, four weight registers and
+// the broadcasts fit the sixteen vector registers, where more inputs (or
+// more columns at a time) make the compiler spill inside the loop.
 func panelKernel(w, x []float32, s, cols int, out []float32, stride int, inv, bias []float32) {
 	if !avx2FMA {
 		panelKernelPlain(w, x, s, cols, out, stride, inv, bias)
 		return
 	}
 	switch s {
-	case 4:
-		panelKernel4(w, x, cols, out, stride, inv, bias)
 	case 3:
 		panelKernel3(w, x, cols, out, stride, inv, bias)
 	case 2:
@@ -64,6 +74,7 @@ func panelKernel(w, x []float32, s, cols int, out []float32, stride int, inv, bi
 	default:
 		panic("ct2: panel kernel group too large")
 	}
+	archsimd.ClearAVXUpperBits()
 }
 
 // finish scales and offsets the sixteen sums of one input and stores them.
@@ -80,14 +91,14 @@ func finish(a, b archsimd.Float32x8, out []float32, inv, bias []float32) {
 	b.StoreSlice(out[8:16])
 }
 
-// panelKernel4 is panelKernel for a group of exactly 4 inputs.
-func panelKernel4(w, x []float32, cols int, out []float32, stride int, inv, bias []float32) {
+// panelKernel3 is panelKernel for a group of exactly 3 inputs, two columns at a time.
+func panelKernel3(w, x []float32, cols int, out []float32, stride int, inv, bias []float32) {
 	w = w[:cols*panelRows]
-	x = x[:cols*4]
-	var a0, b0, a1, b1, a2, b2, a3, b3 archsimd.Float32x8
-	for len(w) >= panelRows && len(x) >= 4 {
-		p := (*[panelRows]float32)(w)
-		u := (*[4]float32)(x)
+	x = x[:cols*3]
+	var a0, b0, a1, b1, a2, b2 archsimd.Float32x8
+	for len(w) >= 2*panelRows && len(x) >= 6 {
+		p := (*[2 * panelRows]float32)(w)
+		u := (*[6]float32)(x)
 		lo0 := archsimd.LoadFloat32x8((*[8]float32)(p[0:8]))
 		hi0 := archsimd.LoadFloat32x8((*[8]float32)(p[8:16]))
 		v00 := archsimd.BroadcastFloat32x8(u[0])
@@ -99,23 +110,20 @@ func panelKernel4(w, x []float32, cols int, out []float32, stride int, inv, bias
 		v20 := archsimd.BroadcastFloat32x8(u[2])
 		a2 = v20.MulAdd(lo0, a2)
 		b2 = v20.MulAdd(hi0, b2)
-		v30 := archsimd.BroadcastFloat32x8(u[3])
-		a3 = v30.MulAdd(lo0, a3)
-		b3 = v30.MulAdd(hi0, b3)
-		w, x = w[panelRows:], x[4:]
+		lo1 := archsimd.LoadFloat32x8((*[8]float32)(p[16:24]))
+		hi1 := archsimd.LoadFloat32x8((*[8]float32)(p[24:32]))
+		v01 := archsimd.BroadcastFloat32x8(u[3])
+		a0 = v01.MulAdd(lo1, a0)
+		b0 = v01.MulAdd(hi1, b0)
+		v11 := archsimd.BroadcastFloat32x8(u[4])
+		a1 = v11.MulAdd(lo1, a1)
+		b1 = v11.MulAdd(hi1, b1)
+		v21 := archsimd.BroadcastFloat32x8(u[5])
+		a2 = v21.MulAdd(lo1, a2)
+		b2 = v21.MulAdd(hi1, b2)
+		w, x = w[2*panelRows:], x[6:]
 	}
-	finish(a0, b0, out[0*stride:0*stride+panelRows], inv, bias)
-	finish(a1, b1, out[1*stride:1*stride+panelRows], inv, bias)
-	finish(a2, b2, out[2*stride:2*stride+panelRows], inv, bias)
-	finish(a3, b3, out[3*stride:3*stride+panelRows], inv, bias)
-}
-
-// panelKernel3 is panelKernel for a group of exactly 3 inputs.
-func panelKernel3(w, x []float32, cols int, out []float32, stride int, inv, bias []float32) {
-	w = w[:cols*panelRows]
-	x = x[:cols*3]
-	var a0, b0, a1, b1, a2, b2 archsimd.Float32x8
-	for len(w) >= panelRows && len(x) >= 3 {
+	if len(w) >= panelRows && len(x) >= 3 {
 		p := (*[panelRows]float32)(w)
 		u := (*[3]float32)(x)
 		lo0 := archsimd.LoadFloat32x8((*[8]float32)(p[0:8]))
@@ -129,14 +137,13 @@ func panelKernel3(w, x []float32, cols int, out []float32, stride int, inv, bias
 		v20 := archsimd.BroadcastFloat32x8(u[2])
 		a2 = v20.MulAdd(lo0, a2)
 		b2 = v20.MulAdd(hi0, b2)
-		w, x = w[panelRows:], x[3:]
 	}
 	finish(a0, b0, out[0*stride:0*stride+panelRows], inv, bias)
 	finish(a1, b1, out[1*stride:1*stride+panelRows], inv, bias)
 	finish(a2, b2, out[2*stride:2*stride+panelRows], inv, bias)
 }
 
-// panelKernel2 is panelKernel for a group of exactly 2 inputs.
+// panelKernel2 is panelKernel for a group of exactly 2 inputs, two columns at a time.
 func panelKernel2(w, x []float32, cols int, out []float32, stride int, inv, bias []float32) {
 	w = w[:cols*panelRows]
 	x = x[:cols*2]
@@ -162,7 +169,7 @@ func panelKernel2(w, x []float32, cols int, out []float32, stride int, inv, bias
 		b1 = v11.MulAdd(hi1, b1)
 		w, x = w[2*panelRows:], x[4:]
 	}
-	for len(w) >= panelRows && len(x) >= 2 {
+	if len(w) >= panelRows && len(x) >= 2 {
 		p := (*[panelRows]float32)(w)
 		u := (*[2]float32)(x)
 		lo0 := archsimd.LoadFloat32x8((*[8]float32)(p[0:8]))
@@ -173,20 +180,19 @@ func panelKernel2(w, x []float32, cols int, out []float32, stride int, inv, bias
 		v10 := archsimd.BroadcastFloat32x8(u[1])
 		a1 = v10.MulAdd(lo0, a1)
 		b1 = v10.MulAdd(hi0, b1)
-		w, x = w[panelRows:], x[2:]
 	}
 	finish(a0, b0, out[0*stride:0*stride+panelRows], inv, bias)
 	finish(a1, b1, out[1*stride:1*stride+panelRows], inv, bias)
 }
 
-// panelKernel1 is panelKernel for a group of exactly 1 input.
+// panelKernel1 is panelKernel for a group of exactly 1 input, two columns at a time.
 func panelKernel1(w, x []float32, cols int, out []float32, stride int, inv, bias []float32) {
 	w = w[:cols*panelRows]
 	x = x[:cols*1]
 	var a0, b0 archsimd.Float32x8
-	for len(w) >= 4*panelRows && len(x) >= 4 {
-		p := (*[4 * panelRows]float32)(w)
-		u := (*[4]float32)(x)
+	for len(w) >= 2*panelRows && len(x) >= 2 {
+		p := (*[2 * panelRows]float32)(w)
+		u := (*[2]float32)(x)
 		lo0 := archsimd.LoadFloat32x8((*[8]float32)(p[0:8]))
 		hi0 := archsimd.LoadFloat32x8((*[8]float32)(p[8:16]))
 		v00 := archsimd.BroadcastFloat32x8(u[0])
@@ -197,19 +203,9 @@ func panelKernel1(w, x []float32, cols int, out []float32, stride int, inv, bias
 		v01 := archsimd.BroadcastFloat32x8(u[1])
 		a0 = v01.MulAdd(lo1, a0)
 		b0 = v01.MulAdd(hi1, b0)
-		lo2 := archsimd.LoadFloat32x8((*[8]float32)(p[32:40]))
-		hi2 := archsimd.LoadFloat32x8((*[8]float32)(p[40:48]))
-		v02 := archsimd.BroadcastFloat32x8(u[2])
-		a0 = v02.MulAdd(lo2, a0)
-		b0 = v02.MulAdd(hi2, b0)
-		lo3 := archsimd.LoadFloat32x8((*[8]float32)(p[48:56]))
-		hi3 := archsimd.LoadFloat32x8((*[8]float32)(p[56:64]))
-		v03 := archsimd.BroadcastFloat32x8(u[3])
-		a0 = v03.MulAdd(lo3, a0)
-		b0 = v03.MulAdd(hi3, b0)
-		w, x = w[4*panelRows:], x[4:]
+		w, x = w[2*panelRows:], x[2:]
 	}
-	for len(w) >= panelRows && len(x) >= 1 {
+	if len(w) >= panelRows && len(x) >= 1 {
 		p := (*[panelRows]float32)(w)
 		u := (*[1]float32)(x)
 		lo0 := archsimd.LoadFloat32x8((*[8]float32)(p[0:8]))
@@ -217,7 +213,6 @@ func panelKernel1(w, x []float32, cols int, out []float32, stride int, inv, bias
 		v00 := archsimd.BroadcastFloat32x8(u[0])
 		a0 = v00.MulAdd(lo0, a0)
 		b0 = v00.MulAdd(hi0, b0)
-		w, x = w[panelRows:], x[1:]
 	}
 	finish(a0, b0, out[0*stride:0*stride+panelRows], inv, bias)
 }
