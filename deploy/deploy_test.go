@@ -600,7 +600,7 @@ func TestDockerfile(t *testing.T) {
 			user = l
 		}
 	}
-	for _, want := range []string{"CGO_ENABLED=0", "-trimpath", "-s -w", "-X main.version=", "./cmd/dewire"} {
+	for _, want := range []string{"CGO_ENABLED=0", "GOEXPERIMENT=simd", "-trimpath", "-s -w", "-X main.version=", "./cmd/dewire"} {
 		if !strings.Contains(build, want) {
 			t.Errorf("build command lacks %q: %s", want, build)
 		}
