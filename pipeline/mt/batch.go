@@ -1,6 +1,9 @@
 package mt
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // Batch is a half-open range [Start, End) of segments sent in one request.
 type Batch struct{ Start, End int }
@@ -31,4 +34,20 @@ func Batches(segs []string, l Limits) []Batch {
 		out = append(out, Batch{start, len(segs)})
 	}
 	return out
+}
+
+// NonBlank separates the segments an engine must translate from blank ones,
+// which translate to themselves: out has len(segs) entries with the blanks
+// already filled, and texts[k] belongs at out[idx[k]].
+func NonBlank(segs []string) (out []string, idx []int, texts []string) {
+	out = make([]string, len(segs))
+	for i, s := range segs {
+		if strings.TrimSpace(s) == "" {
+			out[i] = s
+			continue
+		}
+		idx = append(idx, i)
+		texts = append(texts, s)
+	}
+	return out, idx, texts
 }

@@ -210,17 +210,8 @@ const keepTag = "dw"
 // Translate implements mt.Engine. Blank segments are answered locally;
 // larger requests are cut to DeepL's limits.
 func (e *Engine) Translate(ctx context.Context, req mt.Request) (mt.Result, error) {
-	res := mt.Result{Translations: make([]string, len(req.Segments))}
-	var idx []int
-	var texts []string
-	for i, s := range req.Segments {
-		if strings.TrimSpace(s) == "" {
-			res.Translations[i] = s
-			continue
-		}
-		idx = append(idx, i)
-		texts = append(texts, s)
-	}
+	out, idx, texts := mt.NonBlank(req.Segments)
+	res := mt.Result{Translations: out}
 	if len(texts) == 0 {
 		return res, nil
 	}

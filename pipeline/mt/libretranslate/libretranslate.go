@@ -128,19 +128,12 @@ func (e *Engine) translate(ctx context.Context, texts []string) ([]string, error
 
 // Translate implements mt.Engine.
 func (e *Engine) Translate(ctx context.Context, req mt.Request) (mt.Result, error) {
-	res := mt.Result{Translations: make([]string, len(req.Segments))}
-	var idx []int
-	var texts []string
-	var prot []mt.Protected
-	for i, s := range req.Segments {
-		if strings.TrimSpace(s) == "" {
-			res.Translations[i] = s
-			continue
-		}
-		p := mt.Protect(s, req.Glossary)
-		idx = append(idx, i)
-		texts = append(texts, p.Text)
-		prot = append(prot, p)
+	filled, idx, texts := mt.NonBlank(req.Segments)
+	res := mt.Result{Translations: filled}
+	prot := make([]mt.Protected, len(texts))
+	for k, s := range texts {
+		prot[k] = mt.Protect(s, req.Glossary)
+		texts[k] = prot[k].Text
 	}
 	if len(texts) == 0 {
 		return res, nil

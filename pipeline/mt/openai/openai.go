@@ -228,17 +228,8 @@ func ParseArray(content string) ([]string, bool) {
 
 // Translate implements mt.Engine.
 func (e *Engine) Translate(ctx context.Context, req mt.Request) (mt.Result, error) {
-	res := mt.Result{Translations: make([]string, len(req.Segments))}
-	var idx []int
-	var texts []string
-	for i, s := range req.Segments {
-		if strings.TrimSpace(s) == "" {
-			res.Translations[i] = s
-			continue
-		}
-		idx = append(idx, i)
-		texts = append(texts, s)
-	}
+	out, idx, texts := mt.NonBlank(req.Segments)
+	res := mt.Result{Translations: out}
 	for _, b := range mt.Batches(texts, e.Limits()) {
 		segs := texts[b.Start:b.End]
 		content, err := e.complete(ctx, segs, glossaryFor(req.Glossary, segs))
