@@ -70,3 +70,12 @@ func (m *MemoryTM) Len() int {
 	defer m.mu.RUnlock()
 	return len(m.m)
 }
+
+// BatchMemory is a Memory that reads and writes many entries in one round
+// trip; the Translator uses it when the Memory offers it.
+type BatchMemory interface {
+	Memory
+	// GetMany returns the entries found; missing keys are absent.
+	GetMany(ctx context.Context, keys []string) (map[string]string, error)
+	PutMany(ctx context.Context, entries map[string]string) error
+}

@@ -477,6 +477,16 @@ func (t *Translator) lookup(ctx context.Context, keys []string) (hits []string, 
 	if t.Memory == nil || len(keys) == 0 {
 		return hits, found, 0
 	}
+	if bm, ok := t.Memory.(BatchMemory); ok {
+		got, err := bm.GetMany(ctx, keys)
+		if err != nil {
+			return hits, found, len(keys)
+		}
+		for i, k := range keys {
+			hits[i], found[i] = got[k]
+		}
+		return hits, found, 0
+	}
 	var mu sync.Mutex
 	parallel(len(keys), func(i int) {
 		v, ok, err := t.Memory.Get(ctx, keys[i])
@@ -495,6 +505,17 @@ func (t *Translator) lookup(ctx context.Context, keys []string) (hits []string, 
 // time, and returns how many puts failed.
 func (t *Translator) store(ctx context.Context, idx []int, entry func(i int) (key, en string)) int {
 	if t.Memory == nil || len(idx) == 0 {
+		return 0
+	}
+	if bm, ok := t.Memory.(BatchMemory); ok {
+		entries := make(map[string]string, len(idx))
+		for _, i := range idx {
+			k, en := entry(i)
+			entries[k] = en
+		}
+		if err := bm.PutMany(ctx, entries); err != nil {
+			return len(idx)
+		}
 		return 0
 	}
 	var mu sync.Mutex

@@ -14,22 +14,31 @@ var ErrBadKey = errors.New("tm: memory key must be hex digits")
 
 // KV is a translation memory on a JetStream key-value bucket.
 type KV struct {
-	kv jetstream.KeyValue
+	kv     jetstream.KeyValue
+	js     jetstream.JetStream
+	bucket string
 }
 
 // NewKV binds the bucket, creating it (file storage, one revision per key)
-// when it does not exist.
+// only when it does not exist, so a worker whose credentials may not manage
+// streams can still use a bucket `dewire setup` made.
 func NewKV(ctx context.Context, js jetstream.JetStream, bucket string) (*KV, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
-		Bucket:      bucket,
-		Description: "dewire translation memory: memory key -> English sentence",
-		History:     1,
-		Storage:     jetstream.FileStorage,
-	})
+	kv, err := js.KeyValue(ctx, bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{
+			Bucket:      bucket,
+			Description: "dewire translation memory: memory key -> English sentence",
+			History:     1,
+			Storage:     jetstream.FileStorage,
+		})
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = js.KeyValue(ctx, bucket)
+		}
+	}
 	if err != nil {
 		return nil, fmt.Errorf("tm: bucket %s: %w", bucket, err)
 	}
-	return &KV{kv: kv}, nil
+	return &KV{kv: kv, js: js, bucket: bucket}, nil
 }
 
 // Get implements mt.Memory.

@@ -57,11 +57,9 @@ func attend(q, kv []float32, stride, kOff, vOff, n, heads int, scale float32, sc
 				continue
 			}
 			base := j*stride + vOff + h*dh
-			v := kv[base : base+dh]
-			for c := range oh {
-				oh[c] += p * v[c]
-			}
+			axpy(p, kv[base:base+dh], oh)
 		}
+		clearUpper()
 	}
 }
 

@@ -190,8 +190,17 @@ func (l *linear) apply(x []float32, n int, out []float32, workers int) {
 // that they stay in cache while the panels stream by.
 const chunkBytes = 256 << 10
 
+// kChunk is the number of columns of a panel taken at a time: sixteen rows
+// of that many float32 weights (16 KiB) stay in the first-level cache while
+// every input group of the pass goes over them.
+const kChunk = 256
+
 // applyPanels computes the outputs of panels [p0, p1) for all n inputs,
 // given packed by packInputs.
+//
+// Each panel is taken kChunk columns at a time; a group's partial sums are
+// kept in its outputs between chunks and carried on by the next one, so each
+// output is still one sequence of multiply-adds over the columns in order.
 func (l *linear) applyPanels(xp []float32, n int, out []float32, p0, p1 int) {
 	if p0 >= p1 {
 		return
@@ -200,23 +209,17 @@ func (l *linear) applyPanels(xp []float32, n int, out []float32, p0, p1 int) {
 	size := panelRows * cols
 	var sp *[]float32
 	if l.w.i8 != nil {
-		sp = getScratch(size)
+		sp = getScratch(panelRows * min(cols, kChunk))
 		defer scratchPool.Put(sp)
 	}
 	count := groupCount(n)
-	chunk := max(maxGroup, chunkBytes/(4*cols))
+	chunk := max(maxGroup, chunkBytes/(4*min(cols, kChunk)))
 	for g0 := 0; g0 < count; {
 		g1 := g0 + 1
 		for g1 < count && groupStart(n, count, g1+1)-groupStart(n, count, g0) <= chunk {
 			g1++
 		}
 		for p := p0; p < p1; p++ {
-			var w []float32
-			if l.w.i8 != nil {
-				w = widen(l.w.i8[p*size:(p+1)*size], *sp)
-			} else {
-				w = l.w.f32[p*size : (p+1)*size]
-			}
 			r0 := p * panelRows
 			var inv, bias []float32
 			if l.w.inv != nil {
@@ -225,9 +228,23 @@ func (l *linear) applyPanels(xp []float32, n int, out []float32, p0, p1 int) {
 			if l.bias != nil {
 				bias = l.bias[r0 : r0+panelRows]
 			}
-			for g := g0; g < g1; g++ {
-				j0, j1 := groupStart(n, count, g), groupStart(n, count, g+1)
-				panelKernel(w, xp[j0*cols:j1*cols], j1-j0, cols, out[j0*rows+r0:], rows, inv, bias)
+			for k0 := 0; k0 < cols; k0 += kChunk {
+				k1 := min(k0+kChunk, cols)
+				var w []float32
+				if l.w.i8 != nil {
+					w = widen(l.w.i8[p*size+k0*panelRows:p*size+k1*panelRows], *sp)
+				} else {
+					w = l.w.f32[p*size+k0*panelRows : p*size+k1*panelRows]
+				}
+				ci, cb := inv, bias
+				if k1 < cols {
+					ci, cb = nil, nil
+				}
+				for g := g0; g < g1; g++ {
+					j0, j1 := groupStart(n, count, g), groupStart(n, count, g+1)
+					s := j1 - j0
+					panelKernel(w, xp[j0*cols+k0*s:j0*cols+k1*s], s, k1-k0, out[j0*rows+r0:], rows, ci, cb, k0 > 0)
+				}
 			}
 		}
 		g0 = g1
@@ -274,6 +291,14 @@ func widenPlain(q []int8, buf []float32) []float32 {
 	return buf
 }
 
+// axpyPlain adds a·x to y.
+func axpyPlain(a float32, x, y []float32) {
+	x = x[:len(y)]
+	for i := range y {
+		y[i] += a * x[i]
+	}
+}
+
 // dotPlain is the portable dot product, unrolled four ways.
 func dotPlain(a, b []float32) float32 {
 	b = b[:len(a)]
@@ -294,10 +319,11 @@ func dotPlain(a, b []float32) float32 {
 // panelKernelPlain computes, for the s inputs of a group packed as
 // [cols][s] in x, the sixteen outputs of the panel w ([cols][panelRows])
 // into out[i*stride:i*stride+panelRows], scaled by inv and offset by bias
-// (either may be nil). It copies the inputs back to rows first, which costs
+// (either may be nil); with carry it adds to the sums already in out instead
+// of starting from zero. It copies the inputs back to rows first, which costs
 // a sixteenth of the arithmetic; four rows by two inputs (or eight rows of
 // a last single input) then share each pass over the panel.
-func panelKernelPlain(w, x []float32, s, cols int, out []float32, stride int, inv, bias []float32) {
+func panelKernelPlain(w, x []float32, s, cols int, out []float32, stride int, inv, bias []float32, carry bool) {
 	w = w[:cols*panelRows]
 	rp := getFrom(&rowsPool, s*cols)
 	defer rowsPool.Put(rp)
@@ -313,6 +339,11 @@ func panelKernelPlain(w, x []float32, s, cols int, out []float32, stride int, in
 		xb := rows[(j+1)*cols : (j+2)*cols][:len(xa)]
 		for g := 0; g < panelRows; g += 4 {
 			var a0, a1, a2, a3, b0, b1, b2, b3 float32
+			if carry {
+				oa, ob := out[j*stride+g:j*stride+g+4], out[(j+1)*stride+g:(j+1)*stride+g+4]
+				a0, a1, a2, a3 = oa[0], oa[1], oa[2], oa[3]
+				b0, b1, b2, b3 = ob[0], ob[1], ob[2], ob[3]
+			}
 			wg := w[g:]
 			for k, u := range xa {
 				wk := (*[4]float32)(wg[k*panelRows:])
@@ -334,6 +365,10 @@ func panelKernelPlain(w, x []float32, s, cols int, out []float32, stride int, in
 		xa := rows[j*cols : (j+1)*cols]
 		for g := 0; g < panelRows; g += 8 {
 			var a0, a1, a2, a3, a4, a5, a6, a7 float32
+			if carry {
+				o := out[j*stride+g : j*stride+g+8]
+				a0, a1, a2, a3, a4, a5, a6, a7 = o[0], o[1], o[2], o[3], o[4], o[5], o[6], o[7]
+			}
 			wg := w[g:]
 			for k, u := range xa {
 				wk := (*[8]float32)(wg[k*panelRows:])

@@ -6,6 +6,10 @@ func dot(a, b []float32) float32 { return dotPlain(a, b) }
 
 func widen(q []int8, buf []float32) []float32 { return widenPlain(q, buf) }
 
-func panelKernel(w, x []float32, s, cols int, out []float32, stride int, inv, bias []float32) {
-	panelKernelPlain(w, x, s, cols, out, stride, inv, bias)
+func panelKernel(w, x []float32, s, cols int, out []float32, stride int, inv, bias []float32, carry bool) {
+	panelKernelPlain(w, x, s, cols, out, stride, inv, bias, carry)
 }
+
+func axpy(a float32, x, y []float32) { axpyPlain(a, x, y) }
+
+func clearUpper() {}

@@ -34,6 +34,32 @@ func dot(a, b []float32) float32 {
 	return s
 }
 
+// axpy is axpyPlain eight lanes at a time, with a separate multiply and add
+// so that it rounds as axpyPlain does. It leaves the upper halves of the
+// vector registers dirty, for a caller that calls it in a loop to clear
+// with clearUpper when done, before scalar floating-point code runs.
+func axpy(a float32, x, y []float32) {
+	x = x[:len(y)]
+	i := 0
+	if avx2FMA {
+		va := archsimd.BroadcastFloat32x8(a)
+		for ; i+8 <= len(y); i += 8 {
+			archsimd.LoadFloat32x8Slice(y[i : i+8]).Add(va.Mul(archsimd.LoadFloat32x8Slice(x[i : i+8]))).StoreSlice(y[i : i+8])
+		}
+	}
+	for ; i < len(y); i++ {
+		y[i] += a * x[i]
+	}
+}
+
+// clearUpper clears the upper halves of the vector registers after calls
+// of axpy.
+func clearUpper() {
+	if avx2FMA {
+		archsimd.ClearAVXUpperBits()
+	}
+}
+
 // widen converts int8 weights to float32, sixteen at a time.
 func widen(q []int8, buf []float32) []float32 {
 	buf = buf[:len(q)]
@@ -59,22 +85,27 @@ func widen(q []int8, buf []float32) []float32 {
 // Groups stop at three inputs: six accumulators, four weight registers and
 // the broadcasts fit the sixteen vector registers, where more inputs (or
 // more columns at a time) make the compiler spill inside the loop.
-func panelKernel(w, x []float32, s, cols int, out []float32, stride int, inv, bias []float32) {
+func panelKernel(w, x []float32, s, cols int, out []float32, stride int, inv, bias []float32, carry bool) {
 	if !avx2FMA {
-		panelKernelPlain(w, x, s, cols, out, stride, inv, bias)
+		panelKernelPlain(w, x, s, cols, out, stride, inv, bias, carry)
 		return
 	}
 	switch s {
 	case 3:
-		panelKernel3(w, x, cols, out, stride, inv, bias)
+		panelKernel3(w, x, cols, out, stride, inv, bias, carry)
 	case 2:
-		panelKernel2(w, x, cols, out, stride, inv, bias)
+		panelKernel2(w, x, cols, out, stride, inv, bias, carry)
 	case 1:
-		panelKernel1(w, x, cols, out, stride, inv, bias)
+		panelKernel1(w, x, cols, out, stride, inv, bias, carry)
 	default:
 		panic("ct2: panel kernel group too large")
 	}
 	archsimd.ClearAVXUpperBits()
+}
+
+// start loads the sixteen partial sums of one input.
+func start(out []float32) (a, b archsimd.Float32x8) {
+	return archsimd.LoadFloat32x8Slice(out[0:8]), archsimd.LoadFloat32x8Slice(out[8:16])
 }
 
 // finish scales and offsets the sixteen sums of one input and stores them.
@@ -92,10 +123,15 @@ func finish(a, b archsimd.Float32x8, out []float32, inv, bias []float32) {
 }
 
 // panelKernel3 is panelKernel for a group of exactly 3 inputs, two columns at a time.
-func panelKernel3(w, x []float32, cols int, out []float32, stride int, inv, bias []float32) {
+func panelKernel3(w, x []float32, cols int, out []float32, stride int, inv, bias []float32, carry bool) {
 	w = w[:cols*panelRows]
 	x = x[:cols*3]
 	var a0, b0, a1, b1, a2, b2 archsimd.Float32x8
+	if carry {
+		a0, b0 = start(out[0*stride:])
+		a1, b1 = start(out[1*stride:])
+		a2, b2 = start(out[2*stride:])
+	}
 	for len(w) >= 2*panelRows && len(x) >= 6 {
 		p := (*[2 * panelRows]float32)(w)
 		u := (*[6]float32)(x)
@@ -144,10 +180,14 @@ func panelKernel3(w, x []float32, cols int, out []float32, stride int, inv, bias
 }
 
 // panelKernel2 is panelKernel for a group of exactly 2 inputs, two columns at a time.
-func panelKernel2(w, x []float32, cols int, out []float32, stride int, inv, bias []float32) {
+func panelKernel2(w, x []float32, cols int, out []float32, stride int, inv, bias []float32, carry bool) {
 	w = w[:cols*panelRows]
 	x = x[:cols*2]
 	var a0, b0, a1, b1 archsimd.Float32x8
+	if carry {
+		a0, b0 = start(out[0*stride:])
+		a1, b1 = start(out[1*stride:])
+	}
 	for len(w) >= 2*panelRows && len(x) >= 4 {
 		p := (*[2 * panelRows]float32)(w)
 		u := (*[4]float32)(x)
@@ -186,10 +226,13 @@ func panelKernel2(w, x []float32, cols int, out []float32, stride int, inv, bias
 }
 
 // panelKernel1 is panelKernel for a group of exactly 1 input, two columns at a time.
-func panelKernel1(w, x []float32, cols int, out []float32, stride int, inv, bias []float32) {
+func panelKernel1(w, x []float32, cols int, out []float32, stride int, inv, bias []float32, carry bool) {
 	w = w[:cols*panelRows]
 	x = x[:cols*1]
 	var a0, b0 archsimd.Float32x8
+	if carry {
+		a0, b0 = start(out[0*stride:])
+	}
 	for len(w) >= 2*panelRows && len(x) >= 2 {
 		p := (*[2 * panelRows]float32)(w)
 		u := (*[2]float32)(x)

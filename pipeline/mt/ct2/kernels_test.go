@@ -47,12 +47,40 @@ func TestKernelsAgreeWithPortableKernels(t *testing.T) {
 				packInputs(x, s, cols, xp)
 				stride := panelRows + 3
 				got, want := make([]float32, s*stride), make([]float32, s*stride)
-				panelKernel(w, xp, s, cols, got, stride, inv, bias)
-				panelKernelPlain(w, xp, s, cols, want, stride, inv, bias)
+				panelKernel(w, xp, s, cols, got, stride, inv, bias, false)
+				panelKernelPlain(w, xp, s, cols, want, stride, inv, bias, false)
 				for i := range got {
 					if d := math.Abs(float64(got[i] - want[i])); d > 1e-4*math.Sqrt(float64(cols)+1) {
 						t.Errorf("panel kernel, %d inputs of %d, output %d: got %g, want %g", s, cols, i, got[i], want[i])
 					}
+				}
+			}
+		}
+	}
+}
+
+// A panel taken in two runs of columns, the second carrying on from the
+// sums of the first, gives exactly the result of one run over all of them.
+func TestPanelKernelCarriesSums(t *testing.T) {
+	rng := rand.New(rand.NewSource(8))
+	for _, split := range [2]int{7, 40} {
+		const cols = 67
+		for s := 1; s <= maxGroup; s++ {
+			w, xp := make([]float32, panelRows*cols), make([]float32, s*cols)
+			for i := range w {
+				w[i] = float32(rng.NormFloat64())
+			}
+			for i := range xp {
+				xp[i] = float32(rng.NormFloat64())
+			}
+			inv, bias := w[:panelRows], w[panelRows:2*panelRows]
+			whole, parts := make([]float32, s*panelRows), make([]float32, s*panelRows)
+			panelKernel(w, xp, s, cols, whole, panelRows, inv, bias, false)
+			panelKernel(w[:split*panelRows], xp[:split*s], s, split, parts, panelRows, nil, nil, false)
+			panelKernel(w[split*panelRows:], xp[split*s:], s, cols-split, parts, panelRows, inv, bias, true)
+			for i := range whole {
+				if whole[i] != parts[i] {
+					t.Fatalf("split at %d, %d inputs, output %d: %g in one run, %g in two", split, s, i, whole[i], parts[i])
 				}
 			}
 		}
@@ -78,7 +106,7 @@ func TestGroupsCoverInputs(t *testing.T) {
 // for every batch size, with and without workers, and be independent of the batch.
 func TestLinearMatchesRowMajorProduct(t *testing.T) {
 	rng := rand.New(rand.NewSource(11))
-	for _, shape := range [][2]int{{5, 7}, {16, 16}, {21, 33}, {48, 16}, {100, 64}, {259, 130}} {
+	for _, shape := range [][2]int{{5, 7}, {16, 16}, {21, 33}, {48, 16}, {100, 64}, {259, 130}, {40, 2*kChunk + 19}} {
 		for _, int8w := range []bool{false, true} {
 			rows, cols := shape[0], shape[1]
 			t.Run(fmt.Sprintf("%dx%d int8 %v", rows, cols, int8w), func(t *testing.T) {
@@ -147,12 +175,12 @@ func TestLinearMatchesRowMajorProduct(t *testing.T) {
 	}
 }
 
-// BenchmarkLinear measures an int8 product of the OPUS-MT feed-forward shape
+// BenchmarkLinear measures int8 products of the OPUS-MT feed-forward shapes
 // on one goroutine; ns/op over the MAC count gives GMAC/s.
 func BenchmarkLinear(b *testing.B) {
-	for _, n := range []int{1, 25, 625} {
-		b.Run(fmt.Sprintf("%d inputs", n), func(b *testing.B) {
-			const rows, cols = 2048, 512
+	for _, c := range []struct{ n, rows, cols int }{{1, 2048, 512}, {25, 2048, 512}, {625, 2048, 512}, {25, 512, 2048}, {625, 512, 2048}} {
+		n, rows, cols := c.n, c.rows, c.cols
+		b.Run(fmt.Sprintf("%d inputs %dx%d", n, rows, cols), func(b *testing.B) {
 			rng := rand.New(rand.NewSource(1))
 			l := linear{w: matrix{rows: rows, cols: cols, i8: make([]int8, rows*cols), inv: make([]float32, rows)}, bias: make([]float32, rows)}
 			for i := range l.w.i8 {
