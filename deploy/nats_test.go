@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dewire/dewire/pipeline/mt"
+	"github.com/dewire/dewire/workers/bus"
+	"github.com/dewire/dewire/workers/tm"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -188,31 +191,27 @@ func subjectMatches(pattern, subject string) bool {
 	return len(pt) == len(st)
 }
 
-// createTopology creates the streams, consumers and KV buckets as admin.
+// createTopology creates the streams, consumers and KV buckets as admin,
+// through the same code path as `dewire setup`, and checks that the table
+// above (which the ScaledObject checks use) agrees with it.
 func createTopology(t *testing.T, js jetstream.JetStream) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	topo := bus.DefaultTopology()
+	if err := topo.Ensure(ctx, js); err != nil {
+		t.Fatalf("admin runs setup: %v", err)
+	}
 	for _, st := range topology {
-		_, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-			Name: st.name, Subjects: []string{st.subjects}, Retention: st.retention,
-			MaxAge: st.maxAge, Storage: jetstream.FileStorage,
-		})
-		if err != nil {
-			t.Fatalf("admin creates stream %s: %v", st.name, err)
-		}
 		for _, c := range st.consumers {
-			_, err := js.CreateOrUpdateConsumer(ctx, st.name, jetstream.ConsumerConfig{
-				Durable: c, AckPolicy: jetstream.AckExplicitPolicy, MaxDeliver: 5,
-			})
-			if err != nil {
-				t.Fatalf("admin creates consumer %s/%s: %v", st.name, c, err)
+			if spec, ok := topo.ConsumerFor(c); !ok || spec.Stream != st.name {
+				t.Errorf("consumer %s/%s of the deploy table is not in the topology", st.name, c)
 			}
 		}
 	}
 	for _, b := range kvBuckets {
-		if _, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: b}); err != nil {
-			t.Fatalf("admin creates KV %s: %v", b, err)
+		if _, err := js.KeyValue(ctx, b); err != nil {
+			t.Errorf("KV %s: %v", b, err)
 		}
 	}
 }
@@ -251,6 +250,28 @@ func pull(stream, consumer string) func(context.Context, *roleConn) error {
 	}
 }
 
+// pullIdle binds a consumer and pulls from it, expecting nothing to be
+// there: a refused pull shows as a permissions violation, which the harness
+// reports for allowed steps.
+func pullIdle(stream, consumer string) func(context.Context, *roleConn) error {
+	return func(ctx context.Context, rc *roleConn) error {
+		c, err := rc.js.Consumer(ctx, stream, consumer)
+		if err != nil {
+			return fmt.Errorf("bind %s/%s: %w", stream, consumer, err)
+		}
+		b, err := c.Fetch(1, jetstream.FetchMaxWait(500*time.Millisecond))
+		if err != nil {
+			return fmt.Errorf("fetch: %w", err)
+		}
+		for range b.Messages() {
+		}
+		if err := b.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
+			return fmt.Errorf("fetch: %w", err)
+		}
+		return nil
+	}
+}
+
 // readOrdered reads one message from stream with an ordered consumer.
 func readOrdered(stream string) func(context.Context, *roleConn) error {
 	return func(ctx context.Context, rc *roleConn) error {
@@ -279,6 +300,27 @@ func kvPutGet(bucket string) func(context.Context, *roleConn) error {
 		}
 		return nil
 	}
+}
+
+// translationMemory uses the memory as the translate worker does: bind the
+// bucket, write and read a batch of sentences.
+func translationMemory(ctx context.Context, rc *roleConn) error {
+	m, err := tm.NewKV(ctx, rc.js, "dewire_tm")
+	if err != nil {
+		return err
+	}
+	k := mt.MemoryKey("deepl", "EN-US", "Ein Satz.")
+	if err := m.PutMany(ctx, map[string]string{k: "A sentence."}); err != nil {
+		return err
+	}
+	got, err := m.GetMany(ctx, []string{k})
+	if err != nil {
+		return err
+	}
+	if got[k] != "A sentence." {
+		return fmt.Errorf("batch get returned %q", got[k])
+	}
+	return nil
 }
 
 func coreSubscribe(subject string) func(context.Context, *roleConn) error {
@@ -341,6 +383,9 @@ func TestNATSRolesHaveLeastPrivilege(t *testing.T) {
 				{name: "publishes a normalized article", allowed: true, run: publish("articles.normalized.agency")},
 				{name: "publishes a clean article", allowed: true, run: publish("articles.clean.agency")},
 				{name: "dead-letters a message", allowed: true, run: publish("articles.dlq.normalize-de")},
+				{name: "runs the DLQ mover of normalize-de", allowed: true, run: pullIdle("DEWIRE_ADVISORIES", "dlq-mover-normalize-de")},
+				{name: "runs the DLQ mover of normalize-en", allowed: true, run: pullIdle("DEWIRE_ADVISORIES", "dlq-mover-normalize-en")},
+				{name: "cannot run the translate DLQ mover", subject: "$JS.API.CONSUMER.INFO.DEWIRE_ADVISORIES.dlq-mover-translate", run: pullIdle("DEWIRE_ADVISORIES", "dlq-mover-translate")},
 				{name: "cannot publish a raw article", subject: "articles.raw.agency", run: publish("articles.raw.agency")},
 				{name: "cannot publish a translation", subject: "articles.translated.agency", run: publish("articles.translated.agency")},
 				{name: "cannot pull the translate consumer", subject: "$JS.API.CONSUMER.INFO.ARTICLES_NORMALIZED.translate", run: pull("ARTICLES_NORMALIZED", "translate")},
@@ -359,6 +404,8 @@ func TestNATSRolesHaveLeastPrivilege(t *testing.T) {
 				{name: "publishes a translation", allowed: true, run: publish("articles.translated.agency")},
 				{name: "dead-letters a message", allowed: true, run: publish("articles.dlq.translate")},
 				{name: "uses the translation memory", allowed: true, run: kvPutGet("dewire_tm")},
+				{name: "runs the DLQ mover of its consumer", allowed: true, run: pullIdle("DEWIRE_ADVISORIES", "dlq-mover-translate")},
+				{name: "reads and writes the memory in batches", allowed: true, run: translationMemory},
 				{name: "cannot publish a clean article", subject: "articles.clean.agency", run: publish("articles.clean.agency")},
 				{name: "cannot touch the revisions KV", subject: "$JS.API.STREAM.INFO.KV_dewire_revisions", run: kvPutGet("dewire_revisions")},
 				{name: "cannot pull the normalize-de consumer", subject: "$JS.API.CONSUMER.INFO.ARTICLES_RAW.normalize-de", run: pull("ARTICLES_RAW", "normalize-de")},
@@ -370,6 +417,7 @@ func TestNATSRolesHaveLeastPrivilege(t *testing.T) {
 			steps: []step{
 				{name: "pulls from ARTICLES_CLEAN via sink", allowed: true, run: pull("ARTICLES_CLEAN", "sink")},
 				{name: "dead-letters a message", allowed: true, run: publish("articles.dlq.sink")},
+				{name: "runs the DLQ mover of its consumer", allowed: true, run: pullIdle("DEWIRE_ADVISORIES", "dlq-mover-sink")},
 				{name: "cannot publish a clean article", subject: "articles.clean.agency", run: publish("articles.clean.agency")},
 				{name: "cannot delete from the clean feed", subject: "$JS.API.STREAM.MSG.DELETE.ARTICLES_CLEAN", run: rawRequest("$JS.API.STREAM.MSG.DELETE.ARTICLES_CLEAN")},
 			},
