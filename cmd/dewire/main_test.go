@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -269,5 +270,21 @@ func TestWorkersAgainstANATSServerProcessTheExamplesAndStopOnSIGTERM(t *testing.
 		if !strings.Contains(c, "exit 0") {
 			t.Errorf("worker did not stop cleanly: %s", c)
 		}
+	}
+}
+
+func TestRunPollsAFeedOnce(t *testing.T) {
+	rss := `<?xml version="1.0"?><rss version="2.0"><channel><title>Agentur</title>
+<item><title>Bericht über die Lage</title><guid>feed-1</guid>
+<description>&lt;p&gt;Der Präsident sagte am Montag in Baku, die Gespräche mit der Regierung würden fortgesetzt.&lt;/p&gt;</description></item>
+<item><title>Talks announced</title><guid>feed-2</guid><description>The president said on Monday that the talks with the government would continue next week.</description></item>
+</channel></rss>`
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, rss) }))
+	defer srv.Close()
+	dir := t.TempDir()
+	code, stdout, stderr := dewire(t, context.Background(), "", "run", "--log-level", "error", "--engine", "none",
+		"--data", filepath.Join(dir, "data"), "--out", filepath.Join(dir, "out"), "--feed", srv.URL)
+	if code != 0 || !strings.Contains(stdout, "2 read, 1 published, 1 clean, 1 rejected") {
+		t.Fatalf("exit %d: %s %s", code, stdout, stderr)
 	}
 }

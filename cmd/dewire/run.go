@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -37,6 +39,7 @@ type runFlags struct {
 	eng                                 engineFlags
 	sinks                               sinkFlags
 	topo                                topoFlags
+	feeds                               feedFlags
 }
 
 func newRunCmd(g *globalFlags) *cobra.Command {
@@ -51,8 +54,8 @@ has reached the sink, the rejects or the dead-letter queue, and prints a
 summary; with --watch it keeps reading the folders until interrupted.
 Ctrl-C stops reading, lets in-flight articles finish, and exits.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if len(args) == 0 {
-				return usagef("run: name at least one file, folder or - for stdin")
+			if len(args) == 0 && len(f.feeds.urls) == 0 {
+				return usagef("run: name at least one file, folder or - for stdin, or a --feed")
 			}
 			return runPipeline(cmd, g, f, args)
 		},
@@ -68,6 +71,7 @@ Ctrl-C stops reading, lets in-flight articles finish, and exits.`,
 	fs.StringVar(&f.httpAddr, "http-addr", "", "serve /metrics, /healthz, /readyz and POST /articles on this address")
 	fs.IntVar(&f.concurrency, "concurrency", 16, "articles in flight per stage")
 	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto (a bar on a terminal), bar, none")
+	f.feeds.register(fs)
 	f.norm.register(fs)
 	f.in.register(fs)
 	f.eng.register(fs)
@@ -111,7 +115,7 @@ func runPipeline(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string)
 	stdin := cmd.InOrStdin()
 	ingestErr := make(chan error, 1)
 	go func() {
-		ingestErr <- p.Ingest(ctx, args, local.IngestOptions{Source: f.source, Stdin: stdin, Watch: watchInterval(f)})
+		ingestErr <- ingestAll(ctx, p, f, reader, args, stdin, log)
 	}()
 	var runErr error
 	select {
@@ -193,6 +197,33 @@ func replayLocal(cmd *cobra.Command, g *globalFlags, f *runFlags, filter stage.R
 	st := p.Stats()
 	fmt.Fprintf(cmd.OutOrStdout(), "dewire replay: %d replayed, %d clean, %d dead-lettered again\n", len(got), st.Clean, st.DeadLettered)
 	return nil
+}
+
+// ingestAll reads the paths and polls the feeds (once, or until ctx ends
+// with --watch) into p.
+func ingestAll(ctx context.Context, p *local.Pipeline, f *runFlags, reader *intake.Reader, args []string, stdin io.Reader, log *zap.Logger) error {
+	var wg sync.WaitGroup
+	var pathErr, feedErr error
+	if len(args) > 0 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pathErr = p.Ingest(ctx, args, local.IngestOptions{Source: f.source, Stdin: stdin, Watch: watchInterval(f)})
+		}()
+	}
+	if feeds := f.feeds.poller(reader, f.source, p.Emit, log); feeds != nil {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if f.watch {
+				feedErr = feeds.Run(ctx)
+			} else {
+				feedErr = feeds.Poll(ctx)
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(pathErr, feedErr)
 }
 
 func watchInterval(f *runFlags) time.Duration {

@@ -33,6 +33,7 @@ type workerFlags struct {
 	grace       time.Duration
 	setup       bool
 	// ingest
+	feeds         feedFlags
 	watch         bool
 	watchInterval time.Duration
 	source        string
@@ -77,6 +78,7 @@ SIGTERM stops pulling, finishes in-flight messages within --grace, and exits 0.`
 	fs.BoolVar(&f.watch, "watch", false, "ingest: keep watching the folders for new or changed files")
 	fs.DurationVar(&f.watchInterval, "watch-interval", 2*time.Second, "ingest: how often --watch looks at the folders")
 	fs.StringVar(&f.source, "source", "", "ingest: source name for every article (default: from the folder or file name)")
+	f.feeds.register(fs)
 	f.in.register(fs)
 	fs.StringVar(&f.only, "only", "", "normalize: run only the de or the en consumer")
 	f.norm.register(fs)
@@ -94,8 +96,8 @@ func runWorker(cmd *cobra.Command, g *globalFlags, f *workerFlags, kind string, 
 	default:
 		return usagef("worker kind %q: want ingest, normalize, translate or sink", kind)
 	}
-	if kind == "ingest" && len(args) == 0 && f.httpAddr == "" {
-		return usagef("worker ingest: name at least one file, folder or - for stdin, or accept POST /articles on --http-addr")
+	if kind == "ingest" && len(args) == 0 && f.httpAddr == "" && len(f.feeds.urls) == 0 {
+		return usagef("worker ingest: name at least one file, folder or - for stdin, a --feed, or accept POST /articles on --http-addr")
 	}
 	if kind != "ingest" && len(args) > 0 {
 		return usagef("worker %s takes no file arguments", kind)
@@ -234,29 +236,28 @@ func runIngestWorker(ctx context.Context, f *workerFlags, js jetstream.JetStream
 		return err
 	}
 	pub := &ingest.Publisher{JS: js, Revisions: revs}
+	var mu sync.Mutex
 	var counts struct{ published, duplicates, rejected int }
-	src := &ingest.Source{Reader: reader, Name: f.source,
-		Emit: func(ctx context.Context, it intake.Item) error {
-			if it.Reject != nil {
-				if _, err := pub.Reject(ctx, it.Reject); err != nil {
-					return err
-				}
-				counts.rejected++
-				log.Info("rejected", zap.String("id", it.Reject.ID), zap.String("code", it.Reject.Reject.Code), zap.String("reason", it.Reject.Reject.Reason))
-				return nil
-			}
-			out, err := pub.Article(ctx, it.Article)
-			if err != nil {
-				return err
-			}
-			if out == ingest.Duplicate {
-				counts.duplicates++
-			} else {
-				counts.published++
-				log.Info("published", zap.String("id", it.Article.ID), zap.Int("rev", it.Article.Rev))
-			}
-			return nil
-		},
+	emit := func(ctx context.Context, it intake.Item) error {
+		out, err := pub.Emit(ctx, it)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		switch out {
+		case ingest.Rejected:
+			counts.rejected++
+			log.Info("rejected", zap.String("id", it.Reject.ID), zap.String("code", it.Reject.Reject.Code), zap.String("reason", it.Reject.Reject.Reason))
+		case ingest.Duplicate:
+			counts.duplicates++
+		default:
+			counts.published++
+			log.Info("published", zap.String("id", it.Article.ID), zap.Int("rev", it.Article.Rev))
+		}
+		return nil
+	}
+	src := &ingest.Source{Reader: reader, Name: f.source, Emit: emit,
 		OnError: func(path string, err error) { log.Error("input unreadable", zap.String("path", path), zap.Error(err)) },
 	}
 	probes.handle("/articles", ingest.HTTPHandler(reader, pub.Emit, int64(f.in.maxBytes)*16))
@@ -264,15 +265,29 @@ func runIngestWorker(ctx context.Context, f *workerFlags, js jetstream.JetStream
 		return err
 	}
 	probes.setReady(ready)
+	var feedErr error
+	feedsDone := make(chan struct{})
+	if feeds := f.feeds.poller(reader, f.source, emit, log); feeds != nil {
+		go func() {
+			defer close(feedsDone)
+			feedErr = feeds.Run(ctx)
+		}()
+	} else {
+		close(feedsDone)
+	}
 	switch {
 	case f.watch:
 		err = src.Watch(ctx, args, f.watchInterval)
 	case len(args) > 0:
 		err = src.Paths(ctx, args)
-	default:
-		log.Info("accepting POST /articles", zap.String("addr", f.httpAddr))
+	}
+	if f.watch || len(args) == 0 || len(f.feeds.urls) > 0 {
+		// Feeds and POST /articles keep the worker running until SIGTERM.
+		log.Info("ingesting until stopped", zap.String("http", f.httpAddr), zap.Strings("feeds", f.feeds.urls))
 		<-ctx.Done()
 	}
+	<-feedsDone
+	err = errors.Join(err, feedErr)
 	log.Info("ingest finished", zap.Int("published", counts.published), zap.Int("duplicates", counts.duplicates), zap.Int("rejected", counts.rejected))
 	if errors.Is(err, context.Canceled) {
 		return nil
