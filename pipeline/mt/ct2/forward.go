@@ -50,16 +50,7 @@ func attend(q, kv []float32, stride, kOff, vOff, n, heads int, scale float32, sc
 			scores[j] = dot(qh, kv[base:base+dh]) * scale
 		}
 		softmaxInPlace(scores)
-		oh := out[h*dh : (h+1)*dh]
-		clear(oh)
-		for j, p := range scores {
-			if p == 0 {
-				continue
-			}
-			base := j*stride + vOff + h*dh
-			axpy(p, kv[base:base+dh], oh)
-		}
-		clearUpper()
+		weighted(scores, kv, stride, vOff+h*dh, out[h*dh:(h+1)*dh])
 	}
 }
 

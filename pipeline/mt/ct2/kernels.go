@@ -104,7 +104,7 @@ func getFrom(pool *sync.Pool, n int) *[]float32 {
 }
 
 // maxGroup is the most inputs that share one pass over a panel.
-const maxGroup = 3
+const maxGroup = 4
 
 // groupCount is the number of groups n inputs are split into: the fewest of
 // at most maxGroup inputs, sized as evenly as possible.
@@ -291,11 +291,19 @@ func widenPlain(q []int8, buf []float32) []float32 {
 	return buf
 }
 
-// axpyPlain adds a·x to y.
-func axpyPlain(a float32, x, y []float32) {
-	x = x[:len(y)]
-	for i := range y {
-		y[i] += a * x[i]
+// weightedPlain sets o to the sum of p[j]·v_j over the j with p[j] != 0,
+// in order of j, where v_j is kv[j*stride+off:j*stride+off+len(o)].
+func weightedPlain(p, kv []float32, stride, off int, o []float32) {
+	clear(o)
+	for j, pj := range p {
+		if pj == 0 {
+			continue
+		}
+		base := j*stride + off
+		v := kv[base : base+len(o)]
+		for c := range o {
+			o[c] += pj * v[c]
+		}
 	}
 }
 
@@ -567,7 +575,9 @@ func logSoftmaxInPlace(x []float32) {
 	}
 }
 
-func argmax(x []float32) int {
+// argmaxPlain is the position of the first largest value of x, ignoring
+// NaNs, or 0.
+func argmaxPlain(x []float32) int {
 	best, bi := float32(math.Inf(-1)), 0
 	for i, v := range x {
 		if v > best {

@@ -10,6 +10,6 @@ func panelKernel(w, x []float32, s, cols int, out []float32, stride int, inv, bi
 	panelKernelPlain(w, x, s, cols, out, stride, inv, bias, carry)
 }
 
-func axpy(a float32, x, y []float32) { axpyPlain(a, x, y) }
+func weighted(p, kv []float32, stride, off int, o []float32) { weightedPlain(p, kv, stride, off, o) }
 
-func clearUpper() {}
+func argmax(x []float32) int { return argmaxPlain(x) }

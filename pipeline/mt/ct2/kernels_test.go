@@ -59,6 +59,66 @@ func TestKernelsAgreeWithPortableKernels(t *testing.T) {
 	}
 }
 
+// argmax must pick what argmaxPlain picks: the first of equal largest
+// values, ignoring NaNs.
+func TestArgmaxMatchesPortable(t *testing.T) {
+	rng := rand.New(rand.NewSource(10))
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	for trial := 0; trial < 2000; trial++ {
+		n := rng.Intn(70)
+		x := make([]float32, n)
+		for i := range x {
+			switch rng.Intn(12) {
+			case 0:
+				x[i] = -inf
+			case 1:
+				x[i] = float32(math.Copysign(0, float64(rng.Intn(2)-1)))
+			case 2:
+				if trial%7 == 0 {
+					x[i] = nan
+				}
+			case 3:
+				if trial%11 == 0 {
+					x[i] = inf
+				}
+			default:
+				x[i] = float32(rng.Intn(9) - 12)
+			}
+		}
+		if got, want := argmax(x), argmaxPlain(x); got != want {
+			t.Fatalf("%v: got %d, want %d", x, got, want)
+		}
+	}
+}
+
+// weighted must give exactly what weightedPlain gives.
+func TestWeightedMatchesPortable(t *testing.T) {
+	rng := rand.New(rand.NewSource(9))
+	for _, d := range []int{1, 5, 8, 40, 64, 100} {
+		for _, n := range []int{0, 1, 3, 26} {
+			const off, pad = 3, 2
+			stride := d + off + pad
+			p, kv := make([]float32, n), make([]float32, n*stride)
+			for i := range p {
+				if i%4 != 1 {
+					p[i] = rng.Float32()
+				}
+			}
+			for i := range kv {
+				kv[i] = float32(rng.NormFloat64())
+			}
+			got, want := make([]float32, d), make([]float32, d)
+			weighted(p, kv, stride, off, got)
+			weightedPlain(p, kv, stride, off, want)
+			for c := range got {
+				if got[c] != want[c] {
+					t.Fatalf("%d values of %d: output %d is %g, want %g", n, d, c, got[c], want[c])
+				}
+			}
+		}
+	}
+}
+
 // A panel taken in two runs of columns, the second carrying on from the
 // sums of the first, gives exactly the result of one run over all of them.
 func TestPanelKernelCarriesSums(t *testing.T) {
