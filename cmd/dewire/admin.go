@@ -113,7 +113,7 @@ reach the sink or the DLQ again.`,
 	cmd.Flags().BoolVar(&dryRun, "dry-run", false, "list, do not send")
 	cmd.Flags().StringVar(&local.data, "data", "", "replay into the store of 'dewire run' in this folder and process the replayed articles")
 	cmd.Flags().StringVar(&local.out, "out", "dewire-out", "with --data: the sink folder")
-	cmd.Flags().IntVar(&local.concurrency, "concurrency", 16, "with --data: articles in flight per stage")
+	cmd.Flags().IntVar(&local.concurrency, "concurrency", 32, "with --data: articles in flight per stage")
 	local.norm.register(cmd.Flags())
 	local.eng.register(cmd.Flags())
 	local.sinks.register(cmd.Flags())

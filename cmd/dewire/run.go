@@ -69,7 +69,7 @@ Ctrl-C stops reading, lets in-flight articles finish, and exits.`,
 	fs.DurationVar(&f.watchInterval, "watch-interval", 2*time.Second, "how often --watch looks at the folders")
 	fs.StringVar(&f.source, "source", "", "source name for every article (default: from the folder or file name)")
 	fs.StringVar(&f.httpAddr, "http-addr", "", "serve /metrics, /healthz, /readyz and POST /articles on this address")
-	fs.IntVar(&f.concurrency, "concurrency", 16, "articles in flight per stage")
+	fs.IntVar(&f.concurrency, "concurrency", 32, "articles in flight per stage")
 	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto (a bar on a terminal), bar, none")
 	f.feeds.register(fs)
 	f.norm.register(fs)

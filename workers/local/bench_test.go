@@ -1,7 +1,9 @@
 package local_test
 
 import (
+	"os"
 	"runtime"
+	"strconv"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -35,6 +37,9 @@ func BenchmarkPipeline(b *testing.B) {
 			return nil, err
 		}
 		return &mt.Translator{Engine: &mttest.Engine{EngineName: "instant"}, Memory: mem, Concurrency: 16}, nil
+	}
+	if n, err := strconv.Atoi(os.Getenv("DEWIRE_BENCH_CONCURRENCY")); err == nil {
+		cfg.Concurrency = n
 	}
 	p := start(b, cfg)
 	defer p.Close()

@@ -42,7 +42,7 @@ type Config struct {
 	NewTranslator func(ctx context.Context, js jetstream.JetStream) (Translator, error)
 	Extras        []sink.Writer // TMX, PostgreSQL
 	OnClose       func()        // called by Close once the stages have stopped (e.g. to close Extras)
-	// Concurrency per stage (default 16; the sink uses twice that so its
+	// Concurrency per stage (default 32; the sink uses twice that so its
 	// group commit gathers many records per fsync).
 	Concurrency int
 	Topology    *bus.Topology // default bus.DefaultTopology()
@@ -90,7 +90,7 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 		cfg.Log = zap.NewNop()
 	}
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 16
+		cfg.Concurrency = 32
 	}
 	if cfg.Reader == nil {
 		cfg.Reader = &intake.Reader{}
