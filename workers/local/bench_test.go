@@ -3,8 +3,8 @@ package local_test
 import (
 	"os"
 	"runtime"
-	"strconv"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
