@@ -135,11 +135,10 @@ func cutSuffix(s, suffix string) (string, bool) {
 // fileReader reads little-endian fields and knows how many bytes remain, so
 // that no length read from the file can make it allocate more than the file holds.
 type fileReader struct {
-	r      io.Reader
-	off    int64
-	size   int64
-	buf    [8]byte
-	failed error
+	r    io.Reader
+	off  int64
+	size int64
+	buf  [8]byte
 }
 
 func (fr *fileReader) remaining() int64 { return fr.size - fr.off }

@@ -60,12 +60,6 @@ func (g *genModel) ref(name string) []float64 {
 	return v.ref
 }
 
-func (g *genModel) has(name string) bool {
-	_, ok := g.vars[name]
-	_, ok2 := g.aliases[name]
-	return ok || ok2
-}
-
 func generate(cfg genConfig) *genModel {
 	if cfg.version == 0 {
 		cfg.version = 6

@@ -70,7 +70,6 @@ type embedding struct {
 	scale   float32   // 0: none
 	learned *matrix   // learned position encodings, nil for sinusoidal
 	sinTS   []float32 // sinusoidal timescales, nil when positions are learned or absent
-	noPos   bool
 	lnEmb   *norm
 }
 
