@@ -11,11 +11,13 @@ import (
 	"testing"
 	"testing/fstest"
 
+	"github.com/dewire/dewire/internal/testenv"
+
 	"github.com/dewire/dewire/pipeline/mt"
 )
 
 func TestEngineTranslatesFixtureWithSpaceSeparatedTokens(t *testing.T) {
-	dir := filepath.Join(sharedDir(t), "fixtures", "ct2", "v2", "aren-transliteration")
+	dir := filepath.Join(testenv.Shared(t), "fixtures", "ct2", "v2", "aren-transliteration")
 	e, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)

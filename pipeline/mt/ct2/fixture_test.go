@@ -3,39 +3,16 @@ package ct2
 import (
 	"context"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-// sharedDir finds ../shared beside the repository root, or skips the test.
-func sharedDir(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("../shared not present")
-		}
-		dir = parent
-	}
-	shared := filepath.Join(filepath.Dir(dir), "shared")
-	if _, err := os.Stat(filepath.Join(shared, "fixtures", "ct2")); err != nil {
-		t.Skip("../shared not present")
-	}
-	return shared
-}
+	"github.com/dewire/dewire/internal/testenv"
+)
 
 func fixtureModel(t testing.TB, variant string) *Model {
 	t.Helper()
-	dir := filepath.Join(sharedDir(t), "fixtures", "ct2", "v2", "aren-transliteration"+variant)
+	dir := filepath.Join(testenv.Shared(t), "fixtures", "ct2", "v2", "aren-transliteration"+variant)
 	m, err := LoadDir(dir)
 	if err != nil {
 		t.Fatalf("load %s: %v", dir, err)
