@@ -1,15 +1,17 @@
 package main
 
 import (
-	"context"
+	"os"
+	"time"
 
 	"github.com/spf13/pflag"
-	"go.uber.org/zap"
 
 	"github.com/dewire/dewire/pipeline/intake"
 	"github.com/dewire/dewire/pipeline/langid"
-	"github.com/dewire/dewire/pipeline/mt"
+	"github.com/dewire/dewire/pipeline/mt/engines"
 	"github.com/dewire/dewire/pipeline/normalize"
+	"github.com/dewire/dewire/workers/sink"
+	"github.com/dewire/dewire/workers/translate"
 )
 
 // normFlags choose the desk style of both normalizers.
@@ -19,6 +21,17 @@ type normFlags struct {
 
 func (n *normFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&n.style, "style", "", "desk style file (YAML): quote styles, name overrides, contested-name policy")
+}
+
+func (n *normFlags) normalizer(lang string) (*normalize.Normalizer, error) {
+	var st *normalize.Style
+	if n.style != "" {
+		var err error
+		if st, err = normalize.LoadStyleFile(n.style); err != nil {
+			return nil, usagef("--style: %v", err)
+		}
+	}
+	return normalize.NewWithStyle(lang, st)
 }
 
 // normalizers builds the German and English normalizers in the desk's style.
@@ -40,7 +53,7 @@ type intakeFlags struct {
 }
 
 func (f *intakeFlags) register(fs *pflag.FlagSet) {
-	fs.IntVar(&f.maxBytes, "max-bytes", intake.DefaultMaxBytes, "largest article accepted, in bytes")
+	fs.IntVar(&f.maxBytes, "max-bytes", intake.DefaultMaxBytes, "largest article accepted, in bytes (at most an eighth of the server's max_payload)")
 	fs.IntVar(&f.maxParagraphs, "max-paragraphs", intake.DefaultMaxParagraphs, "most paragraphs accepted in one article")
 	fs.Float64Var(&f.minConfidence, "min-confidence", langid.DefaultMinConfidence, "least confidence that an article is German")
 }
@@ -74,18 +87,48 @@ func (e *engineFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&e.openaiModel, "openai-model", "", "model name for the OpenAI-compatible server")
 }
 
-// translator opens the engine and wraps it in a Translator.
-func (e *engineFlags) translator(ctx context.Context, memory mt.Memory, log *zap.Logger) (*mt.Translator, error) {
-	eng, hint, err := e.open(ctx)
+// config is the engine the flags and the environment name; keys come only
+// from the environment.
+func (e *engineFlags) config() translate.EngineConfig {
+	return translate.EngineConfig{
+		Config: engines.Config{
+			Name:     e.engine,
+			DeepLURL: e.deeplURL, DeepLAuthKey: os.Getenv("DEWIRE_DEEPL_AUTH_KEY"), DeepLTarget: e.deeplTarget,
+			LibreTranslateURL: e.libretranslateURL, LibreTranslateAPIKey: os.Getenv("DEWIRE_LIBRETRANSLATE_API_KEY"),
+			OpenAIURL: e.openaiURL, OpenAIModel: e.openaiModel, OpenAIAPIKey: os.Getenv("DEWIRE_OPENAI_API_KEY"),
+		},
+		Model: e.model,
+	}
+}
+
+// sinkFlags choose the sink's destinations beside JSONL.
+type sinkFlags struct {
+	tmx     bool
+	dsnFile string
+}
+
+func (s *sinkFlags) register(fs *pflag.FlagSet) {
+	fs.BoolVar(&s.tmx, "tmx", true, "also write TMX 1.4b per day beside the JSONL")
+	fs.StringVar(&s.dsnFile, "postgres-dsn-file", "", "file holding a PostgreSQL DSN; records are upserted on (id, rev) ($DEWIRE_POSTGRES_DSN also works)")
+}
+
+// options are the sink options the flags name; the DSN comes from a file or
+// the environment.
+func (s *sinkFlags) options(out string) (sink.Options, error) {
+	dsn, err := secret("DEWIRE_POSTGRES_DSN", s.dsnFile)
 	if err != nil {
-		return nil, err
+		return sink.Options{}, err
 	}
-	switch {
-	case hint != "" && eng.Name() == "none":
-		log.Warn(hint)
-	case hint != "":
-		log.Info(hint)
-	}
-	log.Info("translation engine", zap.String("engine", eng.Name()), zap.String("model", eng.Model()))
-	return newTranslator(eng, memory, log), nil
+	return sink.Options{Out: out, TMX: s.tmx, ToolVersion: version, PostgresDSN: dsn}, nil
+}
+
+// feedFlags name RSS/Atom feeds to poll.
+type feedFlags struct {
+	urls     []string
+	interval time.Duration
+}
+
+func (f *feedFlags) register(fs *pflag.FlagSet) {
+	fs.StringSliceVar(&f.urls, "feed", nil, "RSS or Atom feed URL to poll (repeatable, or comma-separated)")
+	fs.DurationVar(&f.interval, "feed-interval", 5*time.Minute, "how often feeds are polled (run polls once unless --watch)")
 }

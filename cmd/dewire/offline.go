@@ -15,6 +15,7 @@ import (
 	"github.com/dewire/dewire/pipeline/article"
 	"github.com/dewire/dewire/pipeline/intake"
 	"github.com/dewire/dewire/pipeline/mt"
+	"github.com/dewire/dewire/workers/translate"
 )
 
 // readOne reads the single article of a file or stdin, without the language gate.
@@ -120,10 +121,11 @@ func newTranslateCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			tr, err := ef.translator(ctx, mt.NewMemoryTM(), log)
+			eng, err := translate.OpenEngine(ctx, ef.config(), log)
 			if err != nil {
-				return err
+				return startupError(err)
 			}
+			tr := translate.NewTranslator(eng, mt.NewMemoryTM())
 			de.Article(a)
 			if err := tr.Translate(ctx, a); err != nil {
 				if errors.Is(err, mt.ErrAuth) {

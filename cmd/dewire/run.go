@@ -13,18 +13,16 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"go.uber.org/zap"
 	"golang.org/x/term"
 
 	"github.com/dewire/dewire/pipeline/intake"
-	"github.com/dewire/dewire/workers/bus"
-	"github.com/dewire/dewire/workers/ingest"
 	"github.com/dewire/dewire/workers/local"
 	"github.com/dewire/dewire/workers/stage"
-	"github.com/dewire/dewire/workers/tm"
+	"github.com/dewire/dewire/workers/translate"
+	"github.com/dewire/dewire/workers/worker"
 )
 
 type runFlags struct {
@@ -93,7 +91,7 @@ func runPipeline(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string)
 	if err != nil {
 		return err
 	}
-	probes := newProbes()
+	probes := worker.NewProbes()
 	p, err := startLocal(ctx, f, reader, log, probes)
 	if err != nil {
 		return err
@@ -103,11 +101,9 @@ func runPipeline(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string)
 			log.Warn("shutdown", zap.Error(err))
 		}
 	}()
-	probes.handle("/articles", ingest.HTTPHandler(reader, p.Publish, int64(f.in.maxBytes)*16))
-	if err := probes.serve(ctx, f.httpAddr, log); err != nil {
-		return err
+	if err := probes.Serve(ctx, f.httpAddr, log); err != nil {
+		return startupError(err)
 	}
-	probes.setReady(func() error { return nil })
 
 	start := time.Now()
 	show := newProgress(cmd.ErrOrStderr(), f.progress)
@@ -115,7 +111,7 @@ func runPipeline(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string)
 	stdin := cmd.InOrStdin()
 	ingestErr := make(chan error, 1)
 	go func() {
-		ingestErr <- ingestAll(ctx, p, f, reader, args, stdin, log)
+		ingestErr <- ingestAll(ctx, p, f, args, stdin)
 	}()
 	var runErr error
 	select {
@@ -140,7 +136,7 @@ func runPipeline(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string)
 }
 
 // startLocal starts the in-process pipeline the run flags describe.
-func startLocal(ctx context.Context, f *runFlags, reader *intake.Reader, log *zap.Logger, probes *probes) (*local.Pipeline, error) {
+func startLocal(ctx context.Context, f *runFlags, reader *intake.Reader, log *zap.Logger, probes *worker.Probes) (*local.Pipeline, error) {
 	topo, err := f.topo.topology()
 	if err != nil {
 		return nil, err
@@ -149,26 +145,20 @@ func startLocal(ctx context.Context, f *runFlags, reader *intake.Reader, log *za
 	if err != nil {
 		return nil, err
 	}
-	extras, closeExtras, err := f.sinks.writers(ctx, f.out, log)
+	so, err := f.sinks.options(f.out)
 	if err != nil {
 		return nil, err
 	}
 	p, err := local.Start(ctx, local.Config{
 		DataDir: f.data, OutDir: f.out, Listen: f.listen, Durable: f.durable,
-		Reader: reader, NormDE: de, NormEN: en, Extras: extras, OnClose: closeExtras,
-		// The translation memory lives on the embedded server.
-		NewTranslator: func(ctx context.Context, js jetstream.JetStream) (local.Translator, error) {
-			memory, err := tm.NewKV(ctx, js, bus.BucketMemory)
-			if err != nil {
-				return nil, err
-			}
-			return f.eng.translator(ctx, memory, log)
-		},
-		Concurrency: f.concurrency, Topology: &topo, Log: log, Registry: probes.reg,
+		Reader: reader, NormDE: de, NormEN: en, Sink: so,
+		Translate: translate.Options{EngineConfig: f.eng.config()},
+		Feeds:     f.feeds.urls, FeedInterval: f.feeds.interval,
+		Concurrency: f.concurrency, Topology: &topo, Log: log,
+		Registry: probes.Registry, Health: probes.Health, Mux: probes.Mux,
 	})
 	if err != nil {
-		closeExtras()
-		return nil, err
+		return nil, startupError(err)
 	}
 	return p, nil
 }
@@ -182,7 +172,7 @@ func replayLocal(cmd *cobra.Command, g *globalFlags, f *runFlags, filter stage.R
 		return err
 	}
 	f.topo.register(pflag.NewFlagSet("replay", pflag.ContinueOnError)) // registering sets the default topology
-	p, err := startLocal(ctx, f, &intake.Reader{}, log, newProbes())
+	p, err := startLocal(ctx, f, &intake.Reader{}, log, worker.NewProbes())
 	if err != nil {
 		return err
 	}
@@ -201,7 +191,7 @@ func replayLocal(cmd *cobra.Command, g *globalFlags, f *runFlags, filter stage.R
 
 // ingestAll reads the paths and polls the feeds (once, or until ctx ends
 // with --watch) into p.
-func ingestAll(ctx context.Context, p *local.Pipeline, f *runFlags, reader *intake.Reader, args []string, stdin io.Reader, log *zap.Logger) error {
+func ingestAll(ctx context.Context, p *local.Pipeline, f *runFlags, args []string, stdin io.Reader) error {
 	var wg sync.WaitGroup
 	var pathErr, feedErr error
 	if len(args) > 0 {
@@ -211,15 +201,11 @@ func ingestAll(ctx context.Context, p *local.Pipeline, f *runFlags, reader *inta
 			pathErr = p.Ingest(ctx, args, local.IngestOptions{Source: f.source, Stdin: stdin, Watch: watchInterval(f)})
 		}()
 	}
-	if feeds := f.feeds.poller(reader, f.source, p.Emit, log); feeds != nil {
+	if len(f.feeds.urls) > 0 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if f.watch {
-				feedErr = feeds.Run(ctx)
-			} else {
-				feedErr = feeds.Poll(ctx)
-			}
+			feedErr = p.IngestFeeds(ctx, !f.watch)
 		}()
 	}
 	wg.Wait()

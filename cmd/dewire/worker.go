@@ -1,28 +1,19 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"os"
 	"os/signal"
-	"sync"
 	"syscall"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"github.com/spf13/cobra"
-	"go.uber.org/zap"
 
-	"github.com/dewire/dewire/pipeline/intake"
-	"github.com/dewire/dewire/workers/bus"
+	"github.com/dewire/dewire/pipeline/mt/engines"
 	"github.com/dewire/dewire/workers/ingest"
 	wnorm "github.com/dewire/dewire/workers/normalize"
-	"github.com/dewire/dewire/workers/sink"
-	"github.com/dewire/dewire/workers/stage"
-	"github.com/dewire/dewire/workers/tm"
 	"github.com/dewire/dewire/workers/translate"
+	"github.com/dewire/dewire/workers/worker"
 )
 
 type workerFlags struct {
@@ -92,205 +83,86 @@ SIGTERM stops pulling, finishes in-flight messages within --grace, and exits 0.`
 
 func runWorker(cmd *cobra.Command, g *globalFlags, f *workerFlags, kind string, args []string) error {
 	switch kind {
-	case "ingest", "normalize", "translate", "sink":
+	case worker.Ingest, worker.Normalize, worker.Translate, worker.Sink:
 	default:
 		return usagef("worker kind %q: want ingest, normalize, translate or sink", kind)
 	}
-	if kind == "ingest" && len(args) == 0 && f.httpAddr == "" && len(f.feeds.urls) == 0 {
+	if kind == worker.Ingest && len(args) == 0 && f.httpAddr == "" && len(f.feeds.urls) == 0 {
 		return usagef("worker ingest: name at least one file, folder or - for stdin, a --feed, or accept POST /articles on --http-addr")
 	}
-	if kind != "ingest" && len(args) > 0 {
+	if kind != worker.Ingest && len(args) > 0 {
 		return usagef("worker %s takes no file arguments", kind)
+	}
+	if f.only != "" && f.only != "de" && f.only != "en" {
+		return usagef("--only %q: want de or en", f.only)
 	}
 	log, err := newLogger(g)
 	if err != nil {
 		return err
 	}
-	log = log.With(zap.String("worker", kind))
 	defer log.Sync()
 	topo, err := f.topo.topology()
 	if err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
 	if f.nats.inboxPrefix == "" {
 		f.nats.inboxPrefix = "_INBOX." + kind
 	}
-	nc, js, err := f.nats.connect(ctx, "dewire-"+kind, log)
+	conn, err := f.nats.conn("dewire-" + kind)
 	if err != nil {
 		return err
 	}
-	defer nc.Drain()
-	if f.setup {
-		if err := topo.Ensure(ctx, js); err != nil {
-			return fmt.Errorf("topology: %w (run `dewire setup` with an admin account, then start workers with --setup=false)", err)
-		}
+	cfg := worker.Config{
+		Kind: kind, Conn: conn, Topology: topo, Setup: f.setup, HTTPAddr: f.httpAddr,
+		Concurrency: f.concurrency, Grace: f.grace, Log: log,
 	}
-	probes := newProbes()
-	if kind == "ingest" {
-		return runIngestWorker(ctx, f, js, args, log, probes, func() error {
-			if nc.Status() != nats.CONNECTED {
-				return fmt.Errorf("nats %s", nc.Status())
-			}
-			return nil
-		})
-	}
-	if err := probes.serve(ctx, f.httpAddr, log); err != nil {
-		return err
-	}
-	met := stage.NewMetrics(probes.reg)
-	base := stage.Config{Concurrency: f.concurrency, Grace: f.grace, Log: log, Metrics: met}
-	ready := func() error {
-		if nc.Status() != nats.CONNECTED {
-			return fmt.Errorf("nats %s", nc.Status())
-		}
-		return nil
-	}
-
-	var runs []func(context.Context) error
-	var consumers []string
 	switch kind {
-	case "normalize":
+	case worker.Ingest:
+		reader, err := f.in.reader()
+		if err != nil {
+			return err
+		}
+		o := ingest.Options{
+			Reader: reader, Source: f.source, Paths: args, Stdin: cmd.InOrStdin(),
+			Feeds: f.feeds.urls, FeedInterval: f.feeds.interval,
+			// Feeds and POST /articles keep the worker running until SIGTERM.
+			Serve: f.watch || len(args) == 0 || len(f.feeds.urls) > 0,
+		}
+		if f.watch {
+			o.Watch = f.watchInterval
+		}
+		cfg.Ingest = o
+	case worker.Normalize:
 		de, en, err := f.norm.normalizers()
 		if err != nil {
 			return err
 		}
-		if f.only != "en" {
-			runs = append(runs, stageRun(js, wnorm.Config(de, base), wnorm.Handler(de)))
-			consumers = append(consumers, bus.ConsumerNormalizeDE)
+		if f.only == "en" {
+			de = nil
 		}
-		if f.only != "de" {
-			runs = append(runs, stageRun(js, wnorm.Config(en, base), wnorm.Handler(en)))
-			consumers = append(consumers, bus.ConsumerNormalizeEN)
+		if f.only == "de" {
+			en = nil
 		}
-		if f.only != "" && f.only != "de" && f.only != "en" {
-			return usagef("--only %q: want de or en", f.only)
-		}
-	case "translate":
-		memory, err := tm.NewKV(ctx, js, bus.BucketMemory)
-		if err != nil {
+		cfg.Normalize = wnorm.Options{DE: de, EN: en}
+	case worker.Translate:
+		cfg.Translate = translate.Options{EngineConfig: f.eng.config(), PauseProbe: f.pauseProbe}
+	case worker.Sink:
+		if cfg.Sink, err = f.sinks.options(f.out); err != nil {
 			return err
 		}
-		tr, err := f.eng.translator(ctx, memory, log)
-		if err != nil {
-			return err
-		}
-		runs = append(runs, stageRun(js, translate.Config(base), translate.Handler(tr, f.pauseProbe)))
-		consumers = append(consumers, bus.ConsumerTranslate)
-	case "sink":
-		jsonl, err := sink.OpenJSONL(f.out)
-		if err != nil {
-			return err
-		}
-		defer jsonl.Close()
-		extras, closeExtras, err := f.sinks.writers(ctx, f.out, log)
-		if err != nil {
-			return err
-		}
-		defer closeExtras()
-		s := &sink.Sink{JSONL: jsonl, Extras: extras}
-		runs = append(runs, stageRun(js, sink.Config(base), s.Handler()))
-		consumers = append(consumers, bus.ConsumerSink)
 	}
-	// Every worker also moves its own consumers' exhausted messages to the DLQ.
-	for _, c := range consumers {
-		runs = append(runs, func(ctx context.Context) error { return stage.MoveDeadLetters(ctx, js, c, log, met, nil) })
-	}
-	probes.setReady(ready)
-	return runAll(ctx, runs)
+	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return startupError(worker.Run(ctx, cfg))
 }
 
-func stageRun(js jetstream.JetStream, cfg stage.Config, h stage.Handler) func(context.Context) error {
-	return func(ctx context.Context) error { return stage.Run(ctx, js, cfg, h) }
-}
-
-// runAll runs every function until ctx ends or one fails; a failure stops the others.
-func runAll(parent context.Context, runs []func(context.Context) error) error {
-	ctx, cancel := context.WithCancel(parent)
-	defer cancel()
-	var wg sync.WaitGroup
-	errs := make([]error, len(runs))
-	for i, r := range runs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := r(ctx); err != nil {
-				errs[i] = err
-				cancel()
-			}
-		}()
-	}
-	wg.Wait()
-	return errors.Join(errs...)
-}
-
-func runIngestWorker(ctx context.Context, f *workerFlags, js jetstream.JetStream, args []string, log *zap.Logger, probes *probes, ready func() error) error {
-	reader, err := f.in.reader()
-	if err != nil {
-		return err
-	}
-	revs, err := ingest.NewKVRevisions(ctx, js, bus.BucketRevisions)
-	if err != nil {
-		return err
-	}
-	pub := &ingest.Publisher{JS: js, Revisions: revs}
-	var mu sync.Mutex
-	var counts struct{ published, duplicates, rejected int }
-	emit := func(ctx context.Context, it intake.Item) error {
-		out, err := pub.Emit(ctx, it)
-		if err != nil {
-			return err
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		switch out {
-		case ingest.Rejected:
-			counts.rejected++
-			log.Info("rejected", zap.String("id", it.Reject.ID), zap.String("code", it.Reject.Reject.Code), zap.String("reason", it.Reject.Reject.Reason))
-		case ingest.Duplicate:
-			counts.duplicates++
-		default:
-			counts.published++
-			log.Info("published", zap.String("id", it.Article.ID), zap.Int("rev", it.Article.Rev))
-		}
-		return nil
-	}
-	src := &ingest.Source{Reader: reader, Name: f.source, Emit: emit,
-		OnError: func(path string, err error) { log.Error("input unreadable", zap.String("path", path), zap.Error(err)) },
-	}
-	probes.handle("/articles", ingest.HTTPHandler(reader, pub.Emit, int64(f.in.maxBytes)*16))
-	if err := probes.serve(ctx, f.httpAddr, log); err != nil {
-		return err
-	}
-	probes.setReady(ready)
-	var feedErr error
-	feedsDone := make(chan struct{})
-	if feeds := f.feeds.poller(reader, f.source, emit, log); feeds != nil {
-		go func() {
-			defer close(feedsDone)
-			feedErr = feeds.Run(ctx)
-		}()
-	} else {
-		close(feedsDone)
-	}
+// startupError makes configuration mistakes found at start usage errors (exit 2).
+func startupError(err error) error {
 	switch {
-	case f.watch:
-		err = src.Watch(ctx, args, f.watchInterval)
-	case len(args) > 0:
-		err = src.Paths(ctx, args)
-	}
-	if f.watch || len(args) == 0 || len(f.feeds.urls) > 0 {
-		// Feeds and POST /articles keep the worker running until SIGTERM.
-		log.Info("ingesting until stopped", zap.String("http", f.httpAddr), zap.Strings("feeds", f.feeds.urls))
-		<-ctx.Done()
-	}
-	<-feedsDone
-	err = errors.Join(err, feedErr)
-	log.Info("ingest finished", zap.Int("published", counts.published), zap.Int("duplicates", counts.duplicates), zap.Int("rejected", counts.rejected))
-	if errors.Is(err, context.Canceled) {
+	case err == nil:
 		return nil
+	case errors.Is(err, worker.ErrListen), errors.Is(err, engines.ErrNotConfigured), errors.Is(err, engines.ErrUnknownEngine):
+		return &usageError{err}
 	}
 	return err
 }

@@ -6,10 +6,13 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	neturl "net/url"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap"
 )
 
@@ -31,6 +34,24 @@ type Conn struct {
 	InboxPrefix string
 	// InProcess, when set, connects to an embedded server without a socket.
 	InProcess nats.InProcessConnProvider
+}
+
+// ErrConfig marks a connection that cannot work as configured (a missing
+// key or certificate file); retrying does not help.
+var ErrConfig = errors.New("nats connection misconfigured")
+
+// RequestTimeout bounds every JetStream API call and PubAck wait whose
+// context has no deadline of its own.
+const RequestTimeout = 10 * time.Second
+
+// JetStream returns the JetStream context every worker uses: API calls and
+// asynchronous PubAcks time out after RequestTimeout instead of waiting forever.
+func JetStream(nc *nats.Conn) (jetstream.JetStream, error) {
+	js, err := jetstream.New(nc, jetstream.WithDefaultTimeout(RequestTimeout), jetstream.WithPublishAsyncTimeout(RequestTimeout))
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	return js, nil
 }
 
 // Connect dials NATS with infinite reconnects and logs connection changes.
@@ -65,11 +86,14 @@ func Connect(ctx context.Context, c Conn, log *zap.Logger) (*nats.Conn, error) {
 	}
 	switch {
 	case c.CredsFile != "":
+		if _, err := os.Stat(c.CredsFile); err != nil {
+			return nil, fmt.Errorf("nats credentials: %w: %w", ErrConfig, err)
+		}
 		opts = append(opts, nats.UserCredentials(c.CredsFile))
 	case c.NKeyFile != "":
 		o, err := nats.NkeyOptionFromSeed(c.NKeyFile)
 		if err != nil {
-			return nil, fmt.Errorf("nats nkey %s: %w", c.NKeyFile, err)
+			return nil, fmt.Errorf("nats nkey %s: %w: %w", c.NKeyFile, ErrConfig, err)
 		}
 		opts = append(opts, o)
 	case c.User != "":
@@ -80,7 +104,7 @@ func Connect(ctx context.Context, c Conn, log *zap.Logger) (*nats.Conn, error) {
 	if c.CAFile != "" || c.CertFile != "" {
 		tc, err := tlsConfig(c)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 		}
 		opts = append(opts, nats.Secure(tc))
 	}
@@ -100,7 +124,7 @@ func Connect(ctx context.Context, c Conn, log *zap.Logger) (*nats.Conn, error) {
 	select {
 	case r := <-done:
 		if r.err != nil {
-			return nil, fmt.Errorf("connect to nats: %w", r.err)
+			return nil, fmt.Errorf("connect to nats %s: %w", redactURL(url), r.err)
 		}
 		return r.nc, nil
 	case <-ctx.Done():
@@ -137,4 +161,15 @@ func tlsConfig(c Conn) (*tls.Config, error) {
 		tc.Certificates = []tls.Certificate{cert}
 	}
 	return tc, nil
+}
+
+// redactURL hides passwords in (comma-separated) server URLs.
+func redactURL(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, p := range parts {
+		if u, err := neturl.Parse(strings.TrimSpace(p)); err == nil && u.User != nil {
+			parts[i] = u.Redacted()
+		}
+	}
+	return strings.Join(parts, ",")
 }

@@ -23,11 +23,13 @@ type Source struct {
 	// folder or file name decides (intake.DefaultSourceName).
 	Name string
 	Emit func(ctx context.Context, it intake.Item) error
-	// OnError is told about a file that could not be read at all (the
-	// walk goes on); nil means such errors end the walk.
+	// OnError is told about a file that could not be read (the walk goes
+	// on, and a watched file is tried again next round); nil means such
+	// errors end the walk.
 	OnError func(path string, err error)
 
-	seen map[string]fileStamp
+	seen     map[string]fileStamp
+	reported map[string]fileStamp // unreadable files already reported, so a watch logs each once
 }
 
 type fileStamp struct {
@@ -47,7 +49,9 @@ func (s *Source) Paths(ctx context.Context, paths []string) error {
 }
 
 // Watch reads the folders now and then every interval, picking up files
-// that are new or changed since they were last read, until ctx ends.
+// that are new or changed since they were last read, until ctx ends. A file
+// that cannot be read is reported and tried again next round; only the end
+// of ctx (or an error without OnError) stops the watch.
 func (s *Source) Watch(ctx context.Context, paths []string, interval time.Duration) error {
 	for {
 		for _, p := range paths {
@@ -55,6 +59,9 @@ func (s *Source) Watch(ctx context.Context, paths []string, interval time.Durati
 				continue
 			}
 			if err := s.path(ctx, p, true); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
 				return err
 			}
 		}
@@ -132,13 +139,19 @@ func (s *Source) file(ctx context.Context, path string, st os.FileInfo, onlyChan
 	}
 	f, err := os.Open(path)
 	if err != nil {
-		return s.fail(path, err)
+		return s.failOnce(path, stamp, err)
 	}
 	defer f.Close()
 	if err := s.read(ctx, f, path); err != nil {
-		return err
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		// Not marked as seen: a watch reads it again next round (items
+		// already published come back as duplicates).
+		return s.failOnce(path, stamp, err)
 	}
 	s.seen[path] = stamp
+	delete(s.reported, path)
 	return nil
 }
 
@@ -150,6 +163,20 @@ func (s *Source) read(ctx context.Context, r io.Reader, path string) error {
 		return fmt.Errorf("ingest %s: %w", path, err)
 	}
 	return err
+}
+
+// failOnce reports an unreadable file once per version of it.
+func (s *Source) failOnce(path string, stamp fileStamp, err error) error {
+	if s.OnError != nil {
+		if s.reported == nil {
+			s.reported = map[string]fileStamp{}
+		}
+		if old, ok := s.reported[path]; ok && old == stamp {
+			return nil
+		}
+		s.reported[path] = stamp
+	}
+	return s.fail(path, err)
 }
 
 func (s *Source) fail(path string, err error) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
 	"strconv"
 	"sync"
@@ -33,15 +34,20 @@ type Config struct {
 	Listen  string // optional host:port so outside clients (desks, `dewire worker`) can connect
 	Durable bool   // fsync every JetStream write
 
-	Reader     *intake.Reader
-	NormDE     *pnorm.Normalizer
-	NormEN     *pnorm.Normalizer
+	Reader *intake.Reader
+	NormDE *pnorm.Normalizer
+	NormEN *pnorm.Normalizer
+	// Translate configures the translate worker (engine, memory, pause probe).
+	Translate translate.Options
+	// Translator, when set, replaces Translate's engine and memory (tests).
 	Translator Translator
-	// NewTranslator, used when Translator is nil, builds the translator once
-	// the server runs, e.g. with a translation memory in its KV store.
+	// NewTranslator, used when Translator is nil and set, builds the
+	// translator once the server runs (tests).
 	NewTranslator func(ctx context.Context, js jetstream.JetStream) (Translator, error)
-	Extras        []sink.Writer // TMX, PostgreSQL
-	OnClose       func()        // called by Close once the stages have stopped (e.g. to close Extras)
+	// Sink configures the sink worker; OutDir is its folder.
+	Sink    sink.Options
+	Extras  []sink.Writer // further sink writers (tests)
+	OnClose func()        // called by Close once the stages have stopped
 	// Concurrency per stage (default 32; the sink uses twice that so its
 	// group commit gathers many records per fsync).
 	Concurrency int
@@ -49,6 +55,12 @@ type Config struct {
 	PauseProbe  time.Duration
 	Log         *zap.Logger
 	Registry    prometheus.Registerer
+	// Health and Mux, when set, get the readiness checks and POST /articles.
+	Health *stage.Health
+	Mux    *http.ServeMux
+	// Feeds are RSS or Atom URLs for IngestFeeds.
+	Feeds        []string
+	FeedInterval time.Duration
 }
 
 // Stats counts what happened to the inputs of this run.
@@ -66,25 +78,29 @@ type Stats struct {
 // Pending is how many published or replayed articles have not reached the sink or the DLQ.
 func (s Stats) Pending() int { return s.Published + s.Replayed - s.Clean - s.DeadLettered }
 
-// Pipeline is a running local pipeline.
+// Pipeline is a running local pipeline: the embedded server, and every
+// worker kind's entry point (the same ones `dewire worker` runs) in this process.
 type Pipeline struct {
-	cfg    Config
-	srv    *server.Server
-	nc     *nats.Conn
-	js     jetstream.JetStream
-	jsonl  *sink.JSONL
-	pub    *ingest.Publisher
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	errs   chan error
+	cfg       Config
+	srv       *server.Server
+	nc        *nats.Conn
+	js        jetstream.JetStream
+	sink      *sink.Sink
+	closeSink func() error
+	ing       *ingest.Ingester
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	errs      chan error
 
 	mu       sync.Mutex
 	stats    Stats
 	expected map[string]bool // id@rev published this run and not yet settled
+	done     map[string]bool // id@rev settled in this run
+	deadLast map[string]bool // id@rev in the DLQ when the run started
 	settled  chan struct{}   // signalled whenever an article settles
 }
 
-// Start starts the server, creates the topology and runs every stage.
+// Start starts the server, creates the topology and runs every worker kind.
 func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
@@ -95,8 +111,8 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 	if cfg.Reader == nil {
 		cfg.Reader = &intake.Reader{}
 	}
-	if cfg.NormDE == nil || cfg.NormEN == nil || (cfg.Translator == nil && cfg.NewTranslator == nil) {
-		return nil, errors.New("local: normalizers and translator are required")
+	if cfg.NormDE == nil || cfg.NormEN == nil {
+		return nil, errors.New("local: normalizers are required")
 	}
 	topo := bus.DefaultTopology()
 	if cfg.Topology != nil {
@@ -106,33 +122,16 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Pipeline{cfg: cfg, srv: srv, expected: map[string]bool{}, settled: make(chan struct{}, 1), errs: make(chan error, 8)}
+	p := &Pipeline{cfg: cfg, srv: srv, expected: map[string]bool{}, done: map[string]bool{}, deadLast: map[string]bool{},
+		settled: make(chan struct{}, 1), errs: make(chan error, 8)}
 	if err := p.connect(ctx, topo); err != nil {
 		p.shutdownServer()
 		return nil, err
 	}
-	jsonl, err := sink.OpenJSONL(cfg.OutDir)
-	if err != nil {
-		p.nc.Close()
-		p.shutdownServer()
-		return nil, err
-	}
-	p.jsonl = jsonl
-	if p.cfg.Translator == nil {
-		tr, err := cfg.NewTranslator(ctx, p.js)
-		if err != nil {
-			_ = p.Close()
-			return nil, err
-		}
-		p.cfg.Translator = tr
-	}
-	revs, err := ingest.NewKVRevisions(ctx, p.js, bus.BucketRevisions)
-	if err != nil {
+	if err := p.start(ctx); err != nil {
 		_ = p.Close()
 		return nil, err
 	}
-	p.pub = &ingest.Publisher{JS: p.js, Revisions: revs, OnAssigned: p.assigned}
-	p.startStages(ctx)
 	return p, nil
 }
 
@@ -141,10 +140,10 @@ func (p *Pipeline) connect(ctx context.Context, topo bus.Topology) error {
 	if err != nil {
 		return err
 	}
-	js, err := jetstream.New(nc)
+	js, err := bus.JetStream(nc)
 	if err != nil {
 		nc.Close()
-		return fmt.Errorf("jetstream: %w", err)
+		return err
 	}
 	if err := topo.Ensure(ctx, js); err != nil {
 		nc.Close()
@@ -154,41 +153,124 @@ func (p *Pipeline) connect(ctx context.Context, topo bus.Topology) error {
 	return nil
 }
 
-func (p *Pipeline) startStages(parent context.Context) {
+func (p *Pipeline) start(parent context.Context) error {
+	cfg := p.cfg
+	env := stage.Env{
+		JS: p.js, Log: cfg.Log, Metrics: stage.NewMetrics(cfg.Registry), Registry: cfg.Registry,
+		Concurrency: cfg.Concurrency, Health: cfg.Health, OnDeadLetter: p.deadLettered,
+	}
+	so := cfg.Sink
+	so.Out = cfg.OutDir
+	so.Extras = append(append([]sink.Writer(nil), so.Extras...), cfg.Extras...)
+	so.OnWritten = p.written
+	snk, closeSink, err := sink.Open(parent, so, cfg.Log)
+	if err != nil {
+		return err
+	}
+	p.sink, p.closeSink = snk, closeSink
+	if err := p.loadDeadLetters(parent); err != nil {
+		return err
+	}
+	to := cfg.Translate
+	switch {
+	case cfg.Translator != nil:
+		to.Translator = cfg.Translator
+	case cfg.NewTranslator != nil:
+		tr, err := cfg.NewTranslator(parent, p.js)
+		if err != nil {
+			return err
+		}
+		to.Translator = tr
+	}
+	if to.Translator == nil && to.Engine == nil {
+		// Opened here, not in the worker's goroutine, so a bad engine
+		// configuration stops the run before anything is read.
+		eng, err := translate.OpenEngine(parent, to.EngineConfig, cfg.Log)
+		if err != nil {
+			return err
+		}
+		to.Engine = eng
+	}
+	if cfg.PauseProbe > 0 {
+		to.PauseProbe = cfg.PauseProbe
+	}
+	ing, err := ingest.New(parent, env, ingest.Options{
+		Reader: cfg.Reader, Feeds: cfg.Feeds, FeedInterval: cfg.FeedInterval,
+		Seed: snk.JSONL.Latest,
+		Events: ingest.Events{
+			Read: p.read, Assigned: p.assigned, Outcome: p.outcome, Failed: p.failed, Unreadable: p.unreadable,
+		},
+	})
+	if err != nil {
+		return err
+	}
+	p.ing = ing
+	if cfg.Mux != nil {
+		cfg.Mux.Handle("/articles", ing.HTTPHandler())
+	}
+
 	ctx, cancel := context.WithCancel(parent)
 	p.cancel = cancel
-	met := stage.NewMetrics(p.cfg.Registry)
-	base := stage.Config{Concurrency: p.cfg.Concurrency, Log: p.cfg.Log, Metrics: met, OnDeadLetter: p.deadLettered}
-	snk := &sink.Sink{JSONL: p.jsonl, Extras: p.cfg.Extras, OnWritten: p.written}
-	sinkCfg := sink.Config(base)
-	sinkCfg.Concurrency = 2 * p.cfg.Concurrency
-	runs := []struct {
-		cfg stage.Config
-		h   stage.Handler
-	}{
-		{wnorm.Config(p.cfg.NormDE, base), wnorm.Handler(p.cfg.NormDE)},
-		{translate.Config(base), translate.Handler(p.cfg.Translator, p.cfg.PauseProbe)},
-		{wnorm.Config(p.cfg.NormEN, base), wnorm.Handler(p.cfg.NormEN)},
-		{sinkCfg, snk.Handler()},
+	runs := map[string]func(context.Context) error{
+		"normalize": func(ctx context.Context) error {
+			return wnorm.Run(ctx, env, wnorm.Options{DE: cfg.NormDE, EN: cfg.NormEN})
+		},
+		"translate": func(ctx context.Context) error { return translate.Run(ctx, env, to) },
+		"sink":      func(ctx context.Context) error { return snk.Run(ctx, env, 2*cfg.Concurrency) },
 	}
-	for _, r := range runs {
+	for name, run := range runs {
 		p.wg.Add(1)
 		go func() {
 			defer p.wg.Done()
-			if err := stage.Run(ctx, p.js, r.cfg, r.h); err != nil {
-				p.errs <- fmt.Errorf("stage %s: %w", r.cfg.Name, err)
+			if err := run(ctx); err != nil {
+				p.errs <- fmt.Errorf("%s: %w", name, err)
 			}
 		}()
 	}
-	for _, r := range runs {
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			if err := stage.MoveDeadLetters(ctx, p.js, r.cfg.Consumer, p.cfg.Log, met, p.deadLettered); err != nil {
-				p.errs <- fmt.Errorf("dlq mover for %s: %w", r.cfg.Consumer, err)
-			}
-		}()
+	return nil
+}
+
+// loadDeadLetters remembers which articles sit in the DLQ, so one that an
+// interrupted earlier run dead-lettered is not waited for again.
+func (p *Pipeline) loadDeadLetters(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	st, err := p.js.Stream(ctx, bus.StreamDLQ)
+	if err != nil {
+		return fmt.Errorf("dlq: %w", err)
 	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("dlq: %w", err)
+	}
+	if info.State.Msgs == 0 {
+		return nil
+	}
+	cons, err := st.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{HeadersOnly: true})
+	if err != nil {
+		return fmt.Errorf("dlq: %w", err)
+	}
+	for remaining := info.State.Msgs; remaining > 0; {
+		batch, err := cons.Fetch(int(min(remaining, 256)), jetstream.FetchMaxWait(5*time.Second))
+		if err != nil {
+			return fmt.Errorf("dlq: %w", err)
+		}
+		n := 0
+		for m := range batch.Messages() {
+			n++
+			if id, rev := m.Headers().Get(bus.HeaderID), m.Headers().Get(bus.HeaderRev); id != "" {
+				p.deadLast[id+"@"+rev] = true
+			}
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
+			return fmt.Errorf("dlq: %w", err)
+		}
+		if n == 0 {
+			break
+		}
+		remaining -= uint64(n)
+	}
+	return nil
 }
 
 // JetStream is the pipeline's JetStream context (for tests and desk feeds).
@@ -197,20 +279,8 @@ func (p *Pipeline) JetStream() jetstream.JetStream { return p.js }
 // Server is the embedded server.
 func (p *Pipeline) Server() *server.Server { return p.srv }
 
-// Ingest reads the paths (files, folders, "-") into the pipeline. Items
-// are published concurrently, sharded by article id so the revisions of one
-// id keep their input order. It returns when every item is published.
-func (p *Pipeline) Ingest(ctx context.Context, paths []string, opts IngestOptions) error {
-	pool := newShards(ctx, p.cfg.Concurrency, p.Emit)
-	src := p.source(opts, pool.submit)
-	var err error
-	if opts.Watch > 0 {
-		err = src.Watch(ctx, paths, opts.Watch)
-	} else {
-		err = src.Paths(ctx, paths)
-	}
-	return errors.Join(err, pool.wait())
-}
+// Reader is the intake reader in use, its limits fitted to the server.
+func (p *Pipeline) Reader() *intake.Reader { return p.ing.Reader() }
 
 // IngestOptions tune Ingest.
 type IngestOptions struct {
@@ -219,55 +289,39 @@ type IngestOptions struct {
 	Stdin  interface{ Read([]byte) (int, error) }
 }
 
-func (p *Pipeline) source(opts IngestOptions, emit func(context.Context, intake.Item) error) *ingest.Source {
-	return &ingest.Source{
-		Reader: p.cfg.Reader, Name: opts.Source, Stdin: opts.Stdin,
-		Emit: emit,
-		OnError: func(path string, err error) {
-			p.cfg.Log.Error("input unreadable", zap.String("path", path), zap.Error(err))
-			p.mu.Lock()
-			p.stats.Unreadable++
-			p.mu.Unlock()
-		},
+// Ingest reads the paths (files, folders, "-") into the pipeline through
+// the ingest worker's parallel publishers, and returns when every item is
+// published.
+func (p *Pipeline) Ingest(ctx context.Context, paths []string, opts IngestOptions) error {
+	err := p.ing.Read(ctx, ingest.Input{Paths: paths, Source: opts.Source, Stdin: opts.Stdin, Watch: opts.Watch})
+	p.ing.Flush()
+	if errors.Is(err, context.Canceled) {
+		return nil
 	}
-}
-
-// Emit sends one intake item into the pipeline and counts it.
-func (p *Pipeline) Emit(ctx context.Context, it intake.Item) error {
-	_, err := p.Publish(ctx, it)
 	return err
 }
 
-// Publish is Emit that also says what became of the item.
+// IngestFeeds polls the configured feeds once, or until ctx ends, and
+// returns when every item is published.
+func (p *Pipeline) IngestFeeds(ctx context.Context, once bool) error {
+	err := p.ing.PollFeeds(ctx, once)
+	p.ing.Flush()
+	return err
+}
+
+// Emit sends one intake item into the pipeline (retrying a failed publish
+// until ctx ends) and waits until it is published.
+func (p *Pipeline) Emit(ctx context.Context, it intake.Item) error {
+	if err := p.ing.Submit(ctx, it); err != nil {
+		return err
+	}
+	p.ing.Flush()
+	return nil
+}
+
+// Publish is one publishing attempt that says what became of the item.
 func (p *Pipeline) Publish(ctx context.Context, it intake.Item) (ingest.Outcome, error) {
-	p.mu.Lock()
-	p.stats.Read++
-	p.mu.Unlock()
-	if it.Reject != nil {
-		if _, err := p.pub.Reject(ctx, it.Reject); err != nil {
-			return 0, err
-		}
-		p.cfg.Log.Info("rejected", zap.String("id", it.Reject.ID), zap.String("code", it.Reject.Reject.Code),
-			zap.String("reason", it.Reject.Reject.Reason), zap.String("path", it.Reject.Source.Path))
-		p.mu.Lock()
-		p.stats.Rejected++
-		p.mu.Unlock()
-		return ingest.Rejected, nil
-	}
-	out, err := p.pub.Article(ctx, it.Article)
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	switch {
-	case err != nil:
-		if key := it.Article.Key(); p.expected[key] {
-			delete(p.expected, key)
-			p.stats.Published--
-		}
-		return 0, err
-	case out == ingest.Duplicate:
-		p.stats.Duplicates++
-	}
-	return out, nil
+	return p.ing.Publish(ctx, it)
 }
 
 // Replay sends the dead letters f selects back into the pipeline and waits
@@ -281,6 +335,8 @@ func (p *Pipeline) Replay(ctx context.Context, f stage.ReplayFilter) ([]stage.Re
 			continue
 		}
 		key := r.ID + "@" + r.Rev
+		delete(p.deadLast, key)
+		delete(p.done, key)
 		if !p.expected[key] {
 			p.expected[key] = true
 			p.stats.Replayed++
@@ -289,19 +345,78 @@ func (p *Pipeline) Replay(ctx context.Context, f stage.ReplayFilter) ([]stage.Re
 	return got, err
 }
 
-// assigned registers an article about to be published, so it is waited for.
+func (p *Pipeline) read(intake.Item) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stats.Read++
+}
+
+func (p *Pipeline) unreadable(string, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.stats.Unreadable++
+}
+
+// assigned registers an article about to be published, so it is waited
+// for. A retried publish registers it once.
 func (p *Pipeline) assigned(a *article.Article) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.expected[a.Key()] = true
+	key := a.Key()
+	if p.expected[key] || p.done[key] {
+		return
+	}
+	p.expected[key] = true
 	p.stats.Published++
 }
 
-func (p *Pipeline) written(a *article.Article, fresh bool) {
-	p.settle(a.Key(), func(s *Stats) { s.Clean++ })
+func (p *Pipeline) outcome(it intake.Item, out ingest.Outcome) {
+	switch out {
+	case ingest.Duplicate:
+		p.mu.Lock()
+		p.stats.Duplicates++
+		p.mu.Unlock()
+	case ingest.Rejected:
+		p.mu.Lock()
+		p.stats.Rejected++
+		p.mu.Unlock()
+	case ingest.Republished:
+		// The server held this revision already (an interrupted earlier
+		// run published it): it may have reached the sink or the DLQ long ago.
+		a := it.Article
+		switch {
+		case p.sink.JSONL.Has(a.ID, a.Rev):
+			p.settle(a.Key(), func(s *Stats) { s.Clean++ })
+		case p.wasDead(a.Key()):
+			p.settle(a.Key(), func(s *Stats) { s.DeadLettered++ })
+		}
+	}
 }
 
-func (p *Pipeline) deadLettered(m stage.Msg, reason string) {
+func (p *Pipeline) wasDead(key string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.deadLast[key]
+}
+
+// failed forgets an article whose publishing was given up (Ctrl-C).
+func (p *Pipeline) failed(it intake.Item, _ error) {
+	if it.Article == nil || it.Article.Rev == 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if key := it.Article.Key(); p.expected[key] {
+		delete(p.expected, key)
+		p.stats.Published--
+	}
+}
+
+func (p *Pipeline) written(a *article.Article, _ bool) {
+	p.settle(sink.ArrivedKey(a), func(s *Stats) { s.Clean++ })
+}
+
+func (p *Pipeline) deadLettered(m stage.Msg, _ string) {
 	id, rev := m.Header.Get(bus.HeaderID), m.Header.Get(bus.HeaderRev)
 	if id == "" {
 		return
@@ -319,12 +434,9 @@ func (p *Pipeline) settle(key string, count func(*Stats)) {
 	defer p.mu.Unlock()
 	if p.expected[key] {
 		delete(p.expected, key)
+		p.done[key] = true
 		count(&p.stats)
 	}
-	p.notify()
-}
-
-func (p *Pipeline) notify() {
 	select {
 	case p.settled <- struct{}{}:
 	default:
@@ -369,6 +481,9 @@ func (p *Pipeline) Close() error {
 		p.cancel()
 	}
 	p.wg.Wait()
+	if p.ing != nil {
+		p.ing.Close()
+	}
 	var errs []error
 	if p.nc != nil {
 		if err := p.nc.Drain(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
@@ -378,8 +493,8 @@ func (p *Pipeline) Close() error {
 			time.Sleep(10 * time.Millisecond)
 		}
 	}
-	if p.jsonl != nil {
-		errs = append(errs, p.jsonl.Close())
+	if p.closeSink != nil {
+		errs = append(errs, p.closeSink())
 	}
 	if p.cfg.OnClose != nil {
 		p.cfg.OnClose()

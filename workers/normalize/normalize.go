@@ -2,6 +2,7 @@ package normalize
 
 import (
 	"context"
+	"errors"
 
 	"github.com/dewire/dewire/pipeline/article"
 	pnorm "github.com/dewire/dewire/pipeline/normalize"
@@ -33,4 +34,29 @@ func apply(n *pnorm.Normalizer) stage.ArticleFunc {
 		n.Article(a)
 		return nil
 	}
+}
+
+// Options choose the directions one normalize worker serves.
+type Options struct {
+	DE *pnorm.Normalizer // German before translation (consumer normalize-de); nil: not served
+	EN *pnorm.Normalizer // English after translation (consumer normalize-en); nil: not served
+}
+
+// Run is the normalize worker: a stage and a DLQ mover for each direction
+// Options names, until ctx ends.
+func Run(ctx context.Context, env stage.Env, o Options) error {
+	var runs []func(context.Context) error
+	for _, n := range []*pnorm.Normalizer{o.DE, o.EN} {
+		if n == nil {
+			continue
+		}
+		cfg := Config(n, env.Base())
+		runs = append(runs,
+			func(ctx context.Context) error { return env.RunStage(ctx, cfg, Handler(n)) },
+			func(ctx context.Context) error { return env.RunMover(ctx, cfg.Consumer) })
+	}
+	if len(runs) == 0 {
+		return errors.New("normalize: no direction to serve")
+	}
+	return stage.Group(ctx, runs...)
 }

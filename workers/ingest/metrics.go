@@ -1,0 +1,57 @@
+package ingest
+
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// metrics are what an ingest worker reports beside the stage metrics.
+type metrics struct {
+	items         *prometheus.CounterVec // by outcome
+	rejected      *prometheus.CounterVec // by code
+	publishErrors prometheus.Counter
+	unreadable    prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		items: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "dewire", Name: "ingest_items_total",
+			Help: "Items ingested, by outcome: published, republished, duplicate, rejected.",
+		}, []string{"outcome"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "dewire", Name: "ingest_rejected_total",
+			Help: "Inputs rejected at ingest, by rejection code.",
+		}, []string{"code"}),
+		publishErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "dewire", Name: "ingest_publish_errors_total",
+			Help: "Failed publish attempts (each is retried; a rising count means NATS is unreachable).",
+		}),
+		unreadable: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "dewire", Name: "ingest_unreadable_total",
+			Help: "Inputs that could not be read at all.",
+		}),
+	}
+	if reg != nil {
+		m.items = register(reg, m.items)
+		m.rejected = register(reg, m.rejected)
+		m.publishErrors = register(reg, m.publishErrors)
+		m.unreadable = register(reg, m.unreadable)
+	}
+	return m
+}
+
+// register registers c, or returns the collector already registered under
+// its name (a second ingester in the same process shares the series).
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+	}
+	return c
+}
