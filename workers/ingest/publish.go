@@ -60,6 +60,8 @@ type Publisher struct {
 	// revision and content hash), so a fresh revision store continues the
 	// numbering instead of starting again at 1. Used only with a Seeder store.
 	Seed func(id string) (rev int, hash string, ok bool)
+	// Timeout bounds the wait for one PubAck (default 10 s).
+	Timeout time.Duration
 }
 
 // Seeder is a RevisionStore that can be told of a revision stored elsewhere.
@@ -143,7 +145,11 @@ func (p *Publisher) send(ctx context.Context, o stage.Out) (duplicate bool, err 
 	if limit := p.JS.Conn().MaxPayload(); limit > 0 && int64(msgSize(msg)) > limit {
 		return false, fmt.Errorf("publish %s: %w (%d bytes, max_payload %d)", o.MsgID, ErrTooLarge, msgSize(msg), limit)
 	}
-	ctx, cancel := context.WithTimeout(ctx, publishTimeout)
+	timeout := p.Timeout
+	if timeout <= 0 {
+		timeout = publishTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	ack, err := p.JS.PublishMsg(ctx, msg, jetstream.WithMsgID(o.MsgID))
 	if err != nil {

@@ -44,8 +44,10 @@ type Options struct {
 	// Revisions assigns revisions; nil binds the shared KV bucket.
 	Revisions article.RevisionStore
 	// Seed, when set, is what a sink already holds for an id; see Publisher.Seed.
-	Seed   func(id string) (rev int, hash string, ok bool)
-	Events Events
+	Seed func(id string) (rev int, hash string, ok bool)
+	// PublishTimeout bounds the wait for one PubAck (default 10 s).
+	PublishTimeout time.Duration
+	Events         Events
 }
 
 // Events tell the process running an ingest worker what became of its inputs.
@@ -110,7 +112,7 @@ func New(ctx context.Context, env stage.Env, o Options) (*Ingester, error) {
 		revs = kv
 	}
 	g := &Ingester{env: env, o: o, log: log, met: newMetrics(env.Registry)}
-	g.pub = &Publisher{JS: env.JS, Revisions: revs, OnAssigned: o.Events.Assigned, Seed: o.Seed}
+	g.pub = &Publisher{JS: env.JS, Revisions: revs, OnAssigned: o.Events.Assigned, Seed: o.Seed, Timeout: o.PublishTimeout}
 	g.shards = newShards(o.Shards, g.publishRetrying)
 	env.Health.Watch("ingest publish", g.publishHealth)
 	return g, nil

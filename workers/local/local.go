@@ -52,7 +52,10 @@ type Config struct {
 	// group commit gathers many records per fsync).
 	Concurrency int
 	Topology    *bus.Topology // default bus.DefaultTopology()
-	PauseProbe  time.Duration
+	// Grace bounds how long in-flight work may finish after Close (default
+	// 25 s; stage.NoGrace abandons it at once, to be redelivered).
+	Grace      time.Duration
+	PauseProbe time.Duration
 	Log         *zap.Logger
 	Registry    prometheus.Registerer
 	// Health and Mux, when set, get the readiness checks and POST /articles.
@@ -157,7 +160,7 @@ func (p *Pipeline) start(parent context.Context) error {
 	cfg := p.cfg
 	env := stage.Env{
 		JS: p.js, Log: cfg.Log, Metrics: stage.NewMetrics(cfg.Registry), Registry: cfg.Registry,
-		Concurrency: cfg.Concurrency, Health: cfg.Health, OnDeadLetter: p.deadLettered,
+		Concurrency: cfg.Concurrency, Grace: cfg.Grace, Health: cfg.Health, OnDeadLetter: p.deadLettered,
 	}
 	so := cfg.Sink
 	so.Out = cfg.OutDir
@@ -380,9 +383,11 @@ func (p *Pipeline) outcome(it intake.Item, out ingest.Outcome) {
 		p.mu.Lock()
 		p.stats.Rejected++
 		p.mu.Unlock()
-	case ingest.Republished:
-		// The server held this revision already (an interrupted earlier
-		// run published it): it may have reached the sink or the DLQ long ago.
+	case ingest.Published, ingest.Republished:
+		// A revision an interrupted earlier run published but never
+		// confirmed is sent again; it may have reached the sink or the DLQ
+		// long ago, and its re-publish downstream is then dropped as a
+		// duplicate, so it would never be seen again.
 		a := it.Article
 		switch {
 		case p.sink.JSONL.Has(a.ID, a.Rev):

@@ -12,6 +12,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/dewire/dewire/internal/natstest"
 	"github.com/dewire/dewire/pipeline/article"
 	"github.com/dewire/dewire/pipeline/mt"
 	"github.com/dewire/dewire/workers/bus"
@@ -76,7 +77,14 @@ func TestThousandArticlesReachTheSinkExactlyOnce(t *testing.T) {
 }
 
 func TestServerRestartOnTheSameStoreLosesAndDuplicatesNothing(t *testing.T) {
-	cfg := config(t, nil)
+	// The translator lets 20 articles through and holds the rest, so the
+	// pipeline is always stopped with articles in every stage.
+	tr := &gatedTranslator{pass: 20, release: make(chan struct{})}
+	cfg := config(t, tr)
+	cfg.Grace = stage.NoGrace
+	topo := bus.DefaultTopology()
+	topo.AckWait = 2 * time.Second // abandoned messages come back soon after the restart
+	cfg.Topology = &topo
 	in := t.TempDir()
 	writeJSONL(t, in, 0, 300)
 	p := start(t, cfg)
@@ -84,32 +92,20 @@ func TestServerRestartOnTheSameStoreLosesAndDuplicatesNothing(t *testing.T) {
 	if err := p.Ingest(ctx, []string{in}, local.IngestOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	// Stop while articles are still in flight.
-	deadline := time.Now().Add(30 * time.Second)
-	for p.Stats().Clean < 20 && time.Now().Before(deadline) {
-		time.Sleep(5 * time.Millisecond)
-	}
-	cleanBefore := p.Stats().Clean
+	natstest.Eventually(t, time.Minute, "20 articles in the sink", func() bool { return p.Stats().Clean >= 20 })
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(readSink(t, cfg.OutDir)); n >= 300 {
-		t.Skipf("the pipeline finished all 300 articles (%d) before it could be stopped; nothing was in flight", n)
+		t.Fatalf("all %d articles reached the sink although the translator held them", n)
 	}
-	t.Logf("stopped with %d of 300 in the sink", cleanBefore)
 
+	close(tr.release)
 	p2 := start(t, cfg)
 	defer p2.Close()
-	// Everything left in the streams drains into the sink.
-	for time.Now().Before(time.Now().Add(time.Minute)) {
-		if len(readSink(t, cfg.OutDir)) >= 300 {
-			break
-		}
-		if ctx.Err() != nil {
-			t.Fatal("timed out")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	natstest.Eventually(t, 2*time.Minute, "everything left in the streams drains into the sink", func() bool {
+		return len(readSink(t, cfg.OutDir)) >= 300
+	})
 	// Re-ingesting after the restart is all duplicates: the revisions survived.
 	if err := p2.Ingest(ctx, []string{in}, local.IngestOptions{}); err != nil {
 		t.Fatal(err)
@@ -117,8 +113,31 @@ func TestServerRestartOnTheSameStoreLosesAndDuplicatesNothing(t *testing.T) {
 	if st := p2.Stats(); st.Duplicates != 300 || st.Published != 0 {
 		t.Fatalf("after restart: %+v", st)
 	}
-	time.Sleep(200 * time.Millisecond)
 	exactlyOnce(t, readSink(t, cfg.OutDir), 300)
+}
+
+// gatedTranslator passes the first pass articles and holds the others until
+// release is closed or their context ends.
+type gatedTranslator struct {
+	mu      sync.Mutex
+	n       int
+	pass    int
+	release chan struct{}
+}
+
+func (g *gatedTranslator) Translate(ctx context.Context, a *article.Article) error {
+	g.mu.Lock()
+	g.n++
+	held := g.n > g.pass
+	g.mu.Unlock()
+	if held {
+		select {
+		case <-g.release:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return (&mt.Translator{Engine: mt.None{}}).Translate(ctx, a)
 }
 
 func TestPoisonMessageIsDeadLetteredWithItsReasonAndReplayBringsItBack(t *testing.T) {
