@@ -331,10 +331,10 @@ func TestReadStopsOnEmitError(t *testing.T) {
 var sharedGate = sync.OnceValues(func() (*langid.Gate, error) { return langid.New(langid.Options{}) })
 
 func TestSeedArticle(t *testing.T) {
-	path := filepath.Join(testenv.Root(t), "..", "shared", "seed", "article.de.txt")
+	path := testenv.SharedFile(t, "seed", "article.de.txt")
 	raw, err := os.ReadFile(path)
 	if err != nil {
-		t.Skip("../shared not present")
+		t.Fatal(err)
 	}
 	gate, err := sharedGate()
 	if err != nil {

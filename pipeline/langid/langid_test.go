@@ -141,11 +141,7 @@ func TestSeedArticleIsGerman(t *testing.T) {
 // TestWMTAgreesWithLingua checks the profile against lingua on real German
 // news and on English references: the profile may defer, never contradict.
 func TestWMTAgreesWithLingua(t *testing.T) {
-	shared := testenv.Shared(t)
-	files, _ := filepath.Glob(filepath.Join(shared, "corpora", "wmt2*", "*"))
-	if len(files) == 0 {
-		t.Skip("no WMT corpora under ../shared")
-	}
+	files := testenv.SharedGlob(t, filepath.Join("corpora", "wmt2*", "*"))
 	fast, slow := newGate(t, false), newGate(t, true)
 	for _, f := range files {
 		var want string

@@ -89,6 +89,10 @@ type Translator struct {
 	OnProgress func()
 	Heartbeat  time.Duration // 0 means 10s
 
+	// sleep waits d before a retry, or returns ctx's error; nil means a
+	// timer. Tests set it to see the waits without waiting.
+	sleep func(ctx context.Context, d time.Duration) error
+
 	once sync.Once
 	sem  chan struct{}
 	lim  *rate.Limiter
@@ -298,15 +302,26 @@ func (t *Translator) call(ctx context.Context, eng Engine, req Request, st *Stat
 			return Result{}, fmt.Errorf("gave up after %d attempts: %w", attempt, err)
 		}
 		progress()
-		timer := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return Result{}, ctx.Err()
-		case <-timer.C:
+		if err := t.wait(ctx, d); err != nil {
+			return Result{}, err
 		}
 		waited += d
 		st.Retries++
+	}
+}
+
+// wait sleeps d or until ctx ends.
+func (t *Translator) wait(ctx context.Context, d time.Duration) error {
+	if t.sleep != nil {
+		return t.sleep(ctx, d)
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-timer.C:
+		return nil
 	}
 }
 

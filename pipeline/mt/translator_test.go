@@ -281,14 +281,103 @@ func BenchmarkTranslator(b *testing.B) {
 }
 
 func TestTranslatorHeartbeatsDuringALongRequest(t *testing.T) {
-	eng := &mttest.Engine{Fail: func(int, mt.Request) error { time.Sleep(60 * time.Millisecond); return nil }}
+	// The engine answers only once three heartbeats have come, so the
+	// request ends well only if they come while it is in flight. The minute
+	// guards against a hang, it is not a measure.
+	enough := make(chan struct{})
+	eng := &mttest.Engine{Fail: func(int, mt.Request) error {
+		select {
+		case <-enough:
+			return nil
+		case <-time.After(time.Minute):
+			return &mt.Error{Engine: "fake", Class: mt.ErrPermanent, Message: "no three heartbeats while the request was in flight"}
+		}
+	}}
 	beats := 0
-	tr := &mt.Translator{Engine: eng, Heartbeat: 10 * time.Millisecond}
+	tr := &mt.Translator{Engine: eng, Heartbeat: time.Millisecond}
 	a := &article.Article{ID: "h", Rev: 1, DE: article.Text{Title: "Kurz"}}
-	if _, err := tr.TranslateArticle(context.Background(), a, func() { beats++ }); err != nil {
+	_, err := tr.TranslateArticle(context.Background(), a, func() {
+		if beats++; beats == 3 {
+			close(enough)
+		}
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
-	if beats < 3 {
-		t.Errorf("%d heartbeats during a 60ms request with a 10ms heartbeat", beats)
+	if eng.Counts().Calls != 1 {
+		t.Errorf("%d calls, want the one that saw three heartbeats", eng.Counts().Calls)
+	}
+}
+
+// recordSleeps makes tr record its retry waits instead of sleeping.
+func recordSleeps(tr *mt.Translator) *[]time.Duration {
+	var waits []time.Duration
+	mt.SetSleep(tr, func(ctx context.Context, d time.Duration) error {
+		waits = append(waits, d)
+		return ctx.Err()
+	})
+	return &waits
+}
+
+func TestTranslatorWaitsWhatRetryAfterAsks(t *testing.T) {
+	asks := []time.Duration{7 * time.Second, 3 * time.Second}
+	eng := &mttest.Engine{Fail: func(call int, _ mt.Request) error {
+		if call <= len(asks) {
+			return &mt.Error{Engine: "fake", Class: mt.ErrRetryable, Status: 429, RetryAfter: asks[call-1]}
+		}
+		return nil
+	}}
+	tr := &mt.Translator{Engine: eng, Retry: mt.Retry{Base: time.Millisecond, Max: 2 * time.Millisecond}}
+	waits := recordSleeps(tr)
+	st, err := tr.TranslateArticle(context.Background(), testArticle(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(*waits) != len(asks) || st.Retries != len(asks) || eng.Counts().Calls != len(asks)+1 {
+		t.Fatalf("waits %v, %d retries, %d calls; want one wait per Retry-After", *waits, st.Retries, eng.Counts().Calls)
+	}
+	for i, ask := range asks {
+		// At least what the service asked (not the 2ms backoff), with at most a tenth of jitter on top.
+		if w := (*waits)[i]; w < ask || w > ask+ask/10 {
+			t.Errorf("wait %d is %v; Retry-After asked %v", i+1, w, ask)
+		}
+	}
+}
+
+func TestTranslatorBacksOffExponentiallyWithoutRetryAfter(t *testing.T) {
+	eng := &mttest.Engine{Fail: func(int, mt.Request) error {
+		return &mt.Error{Engine: "fake", Class: mt.ErrRetryable, Status: 503}
+	}}
+	tr := &mt.Translator{Engine: eng, Retry: mt.Retry{Attempts: 5, Base: time.Second, Max: 4 * time.Second, Budget: time.Hour}}
+	waits := recordSleeps(tr)
+	_, err := tr.TranslateArticle(context.Background(), testArticle(), nil)
+	if !errors.Is(err, mt.ErrRetryable) {
+		t.Fatalf("error %v, want mt.ErrRetryable after the last attempt", err)
+	}
+	// Each wait is in [d/2, d] for d = 1s, 2s, 4s and then the 4s cap.
+	caps := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 4 * time.Second}
+	if len(*waits) != len(caps) || eng.Counts().Calls != 5 {
+		t.Fatalf("waits %v after %d calls; want %d waits between 5 attempts", *waits, eng.Counts().Calls, len(caps))
+	}
+	for i, d := range caps {
+		if w := (*waits)[i]; w < d/2 || w > d {
+			t.Errorf("wait %d is %v, want between %v and %v", i+1, w, d/2, d)
+		}
+	}
+}
+
+func TestTranslatorStopsWaitingWhenTheContextEnds(t *testing.T) {
+	eng := &mttest.Engine{Fail: func(int, mt.Request) error {
+		return &mt.Error{Engine: "fake", Class: mt.ErrRetryable, Status: 429, RetryAfter: time.Second}
+	}}
+	tr := &mt.Translator{Engine: eng}
+	ctx, cancel := context.WithCancel(context.Background())
+	mt.SetSleep(tr, func(context.Context, time.Duration) error {
+		cancel() // the worker shuts down during the wait
+		return context.Canceled
+	})
+	_, err := tr.TranslateArticle(ctx, testArticle(), nil)
+	if !errors.Is(err, context.Canceled) || eng.Counts().Calls != 1 {
+		t.Fatalf("error %v after %d calls; want context.Canceled and no retry", err, eng.Counts().Calls)
 	}
 }

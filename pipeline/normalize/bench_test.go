@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dewire/dewire/internal/testenv"
 	"github.com/dewire/dewire/pipeline/article"
 )
 
@@ -13,7 +14,7 @@ import (
 // without it, the normalized seed article repeated to a similar size.
 func benchLines(b *testing.B) []string {
 	var lines []string
-	if _, err := os.Stat(filepath.Join("..", "..", "..", "shared", "corpora")); err == nil {
+	if _, ok := testenv.LookupShared(b); ok {
 		for _, f := range []string{
 			"corpora/wmt22/generaltest2022.de-en.src.de",
 			"corpora/wmt22/generaltest2022.en-de.ref.A.de",

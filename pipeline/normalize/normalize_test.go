@@ -157,6 +157,9 @@ func corpusLines(t testing.TB, rel string) []string {
 	for sc.Scan() {
 		out = append(out, sc.Text())
 	}
+	if err := sc.Err(); err != nil {
+		t.Fatalf("read %s: %v", rel, err)
+	}
 	return out
 }
 

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/dewire/dewire/internal/testenv"
 	"github.com/dewire/dewire/pipeline/spm"
 )
 
@@ -45,35 +45,14 @@ func fuzzModels(f *testing.F) map[string]*spm.Model {
 		"tiny":               mustLoad(f, tinyModel(false)),
 		"tiny byte fallback": mustLoad(f, tinyModel(true)),
 	}
-	if path, ok := realVocabPath(); ok {
-		b, err := os.ReadFile(path)
+	if _, ok := testenv.LookupShared(f); ok {
+		b, err := os.ReadFile(testenv.SharedFile(f, "fixtures", "spm", "vocab.deen.spm"))
 		if err != nil {
 			f.Fatal(err)
 		}
 		models["vocab.deen.spm"] = mustLoad(f, b)
 	}
 	return models
-}
-
-// realVocabPath finds ../shared/fixtures/spm/vocab.deen.spm without skipping.
-func realVocabPath() (string, bool) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
-	path := filepath.Join(dir, "..", "shared", "fixtures", "spm", "vocab.deen.spm")
-	_, err = os.Stat(path)
-	return path, err == nil
 }
 
 func FuzzEncode(f *testing.F) {

@@ -12,11 +12,15 @@ import (
 // benchLines is German text: the corpora when present, else the seed sentences.
 func benchLines(b *testing.B) ([]string, int) {
 	var lines []string
-	if shared := testenv.Shared(b); shared != "" {
+	if shared, ok := testenv.LookupShared(b); ok {
 		for _, c := range corpora {
 			if c.style.Lang == "de" {
 				lines = append(lines, readLines(b, filepath.Join(shared, c.path))...)
 			}
+		}
+	} else {
+		for range 500 {
+			lines = append(lines, fuzzSeeds...)
 		}
 	}
 	n := 0

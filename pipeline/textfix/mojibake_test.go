@@ -3,7 +3,6 @@ package textfix_test
 import (
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -27,13 +26,12 @@ var uncurl = strings.NewReplacer("„", `"`, "“", `"`, "”", `"`, "‚", "'",
 // alone (comparing modulo quote characters) and asserts that the negative
 // cases, legitimate text that merely looks odd, are never changed.
 func TestMojibakeVectors(t *testing.T) {
-	shared := testenv.Shared(t)
 	f := mustNew(t, textfix.Style{Lang: "en"})
 	total, fixed := 0, 0
 	for _, name := range []string{"synthetic.json", "in-the-wild.json", "negative.json", "known-failures.json"} {
-		raw, err := os.ReadFile(filepath.Join(shared, "corpora/ftfy", name))
+		raw, err := os.ReadFile(testenv.SharedFile(t, "corpora", "ftfy", name))
 		if err != nil {
-			t.Skipf("ftfy vectors not present: %v", err)
+			t.Fatal(err)
 		}
 		var cases []ftfyCase
 		if err := json.Unmarshal(raw, &cases); err != nil {

@@ -1,64 +1,53 @@
 package textfix
 
-import "testing"
+import (
+	"testing"
 
-// needsPlain is needs without the eight-byte skipping.
-func needsPlain(s string) uint8 {
-	var need uint8
-	n := len(s)
-	for i := 0; i < n; i++ {
-		for i < n && !trigger[s[i]] {
-			i++
-		}
-		if i == n {
-			break
-		}
-		switch c := s[i]; c {
-		case '"':
-			need |= needQuotes
-		case 0xE2:
-			if i+2 < n && s[i+1] == 0x80 {
-				switch s[i+2] {
-				case 0x98, 0x9A, 0x9C, 0x9D, 0x9E, 0xB9, 0xBA:
-					need |= needQuotes
-				}
-			}
-		case 0xC2:
-			if i+1 < n {
-				switch {
-				case s[i+1] == 0xAB || s[i+1] == 0xBB:
-					need |= needQuotes
-				case s[i+1] <= 0x9F:
-					need |= needMojibake
-				}
-			}
-		case 0xC3:
-			// A Latin-1 letter followed by a Windows-1252 high character may be mojibake.
-			if i+2 < n {
-				switch s[i+2] {
-				case 0xC2, 0xC5, 0xC6, 0xCB, 0xE2:
-					need |= needMojibake
-				}
-			}
-		default: // punctuation
-			if i > 0 && s[i-1] == ' ' || (c == '?' || c == '.') && i+1 < n && s[i+1] == c {
-				need |= needPunct
-			}
+	"github.com/dewire/dewire/pipeline/article"
+)
+
+// acting reports, as need bits, which passes would change s or raise a flag
+// about it when run on their own.
+func acting(f *Fixer, s string) uint8 {
+	passes := [...]struct {
+		bit uint8
+		run func(string, *[]article.Flag, *[]article.Flag) []repl
+	}{
+		{needMojibake, f.fixMojibake},
+		{needQuotes, f.fixQuotes},
+		{needPunct, f.fixPunct},
+		{needDebris, f.fixDebris},
+	}
+	var got uint8
+	for _, p := range passes {
+		var acted, observed []article.Flag
+		if len(p.run(s, &acted, &observed)) > 0 || len(acted) > 0 || len(observed) > 0 {
+			got |= p.bit
 		}
 	}
-	// Page debris is digits at the very end.
-	for n > 0 && (s[n-1] == ' ' || s[n-1] == '\t') {
-		n--
-	}
-	if n > 0 && s[n-1] >= '0' && s[n-1] <= '9' {
-		need |= needDebris
-	}
-	return need
+	return got
 }
 
-func needsAgree(t *testing.T, s string) {
-	if got, want := needs(s), needsPlain(s); got != want {
-		t.Errorf("%q: needs %04b, byte by byte %04b", s, got, want)
+var needsFixers = func() []*Fixer {
+	var out []*Fixer
+	for _, s := range []Style{{Lang: "de"}, {Lang: "en"}, {Lang: "de", Exclamations: ExclamationsCollapse}, {Lang: "en", Placement: PlacementBritish}} {
+		f, err := New(s)
+		if err != nil {
+			panic(err)
+		}
+		out = append(out, f)
+	}
+	return out
+}()
+
+// needsKeepsEveryActingPass fails when needs leaves out a pass that would
+// change s or flag it: Fix would then skip a repair or a flag.
+func needsKeepsEveryActingPass(t *testing.T, s string) {
+	t.Helper()
+	for _, f := range needsFixers {
+		if missed := acting(f, s) &^ needs(s); missed != 0 {
+			t.Errorf("%q (%+v): needs %04b leaves out acting passes %04b", s, f.Style(), needs(s), missed)
+		}
 	}
 }
 
@@ -67,12 +56,35 @@ func TestNeedsSkipsOnlyWhatCannotMatter(t *testing.T) {
 		"", "Ein Satz ohne alles", "Woher wussten sie das?? Dann", "abcdefg?" + "?hijklmn", "abcdefg " + ".hijklmn",
 		"Zahl 12 345 und 10 % mehr, z. B. hier.", "Er sagte \"Hallo\" und ging.", "Informationen.2477", "abcdefgh . ,",
 		"„Zitat“ – Ende… FÃ¼r", "Ende..", "Ende .", "Liste : eins ; zwei , drei ! vier ?",
+		"Toll!!", "Tokajew versprach, die Reformen fortzusetzen!!", "abcdefg!" + "!hijklmn",
+		"\"Hallo\"", "Sieben \"Wörter\" hier", "Er sagte »Hallo« und ‚Welt‘ und ‹x› hier.", "Die Marke ‘X’ ist neu",
+		"Er sagte „Hallo und ging.", "Warum ?", "Ein Satz , der", "Am Ende.12", "Ende ?! Nein",
+		`Er rief:"Halt" und ging weiter`, `abcdefgh"ijklmnop"qrstuvwxyz`, "abcdefgh(“Zitat”)",
+		"SÃO PAULO", "FÃ¼r die BehÃ¶rden", "Er sagte â€žJaâ€œ.",
 	} {
-		needsAgree(t, s)
+		needsKeepsEveryActingPass(t, s)
+	}
+}
+
+// Text in which no pass can find anything takes the fast path: needs is 0.
+func TestNeedsIsZeroForPlainProse(t *testing.T) {
+	for _, s := range []string{
+		"", "Ein Satz ohne alles", "Größe über Straßen und Plätze in München", "Zwölf Boxkämpfer jagen Viktor quer über den großen Sylter Deich",
+		"Er kam, sah und siegte. Dann ging er nach Hause", "Die Zahl 12 345 und 10 % mehr",
+	} {
+		if got := needs(s); got != 0 {
+			t.Errorf("needs(%q) = %04b, want 0", s, got)
+		}
+		for _, f := range needsFixers {
+			if got := acting(f, s); got != 0 {
+				t.Fatalf("test sentence %q is not plain: passes %04b act on it", s, got)
+			}
+		}
 	}
 }
 
 func FuzzNeeds(f *testing.F) {
 	f.Add("Woher wussten sie das?? Dann sagte er „etwas“ , und .2477")
-	f.Fuzz(needsAgree)
+	f.Add("Toll!! Er sagte \"Hallo\" und FÃ¼r")
+	f.Fuzz(needsKeepsEveryActingPass)
 }

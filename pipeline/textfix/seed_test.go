@@ -130,14 +130,4 @@ func TestNew(t *testing.T) {
 			}
 		})
 	}
-	for _, q := range []textfix.QuoteStyle{textfix.QuotesDEGuillemets, textfix.QuotesCH} {
-		t.Run("renders "+string(q)+" quotes", func(t *testing.T) {
-			f := mustNew(t, textfix.Style{Lang: "de", Quotes: q})
-			got, _, _ := f.Fix("Er sagte „Hallo ‚Welt‘ und so“ und ging.")
-			t.Log(got)
-			if strings.ContainsAny(got, "„“‚‘") {
-				t.Errorf("got %q", got)
-			}
-		})
-	}
 }

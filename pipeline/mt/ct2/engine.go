@@ -151,8 +151,10 @@ func (e *Engine) Translate(ctx context.Context, req mt.Request) (mt.Result, erro
 	if e.limits.MaxSegments > 0 && len(req.Segments) > e.limits.MaxSegments {
 		return mt.Result{}, &mt.Error{Engine: "ct2", Class: mt.ErrPermanent, Message: fmt.Sprintf("%d segments exceed the limit of %d", len(req.Segments), e.limits.MaxSegments)}
 	}
-	src := make([][]string, len(req.Segments))
-	for i, s := range req.Segments {
+	// A model given no tokens still decodes something; blank stays blank.
+	filled, idx, texts := mt.NonBlank(req.Segments)
+	src := make([][]string, len(texts))
+	for i, s := range texts {
 		if e.tok != nil {
 			src[i] = e.tok.Encode(s)
 		} else {
@@ -166,13 +168,12 @@ func (e *Engine) Translate(ctx context.Context, req mt.Request) (mt.Result, erro
 		}
 		return mt.Result{}, &mt.Error{Engine: "ct2", Class: mt.ErrPermanent, Message: err.Error()}
 	}
-	out := mt.Result{Translations: make([]string, len(res))}
-	for i, r := range res {
+	for k, r := range res {
 		if e.tok != nil {
-			out.Translations[i] = e.tok.Decode(r.Tokens)
+			filled[idx[k]] = e.tok.Decode(r.Tokens)
 		} else {
-			out.Translations[i] = strings.Join(r.Tokens, " ")
+			filled[idx[k]] = strings.Join(r.Tokens, " ")
 		}
 	}
-	return out, nil
+	return mt.Result{Translations: filled}, nil
 }

@@ -6,9 +6,10 @@ import (
 	"encoding/binary"
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/dewire/dewire/internal/testenv"
 )
 
 func TestReadModelRejectsCorruptFiles(t *testing.T) {
@@ -56,10 +57,12 @@ func FuzzReadModel(f *testing.F) {
 		}
 		f.Add(b.Bytes())
 	}
-	if dir, err := os.Getwd(); err == nil {
-		if b, err := os.ReadFile(filepath.Join(dir, "..", "..", "..", "..", "shared", "fixtures", "ct2", "v2", "aren-transliteration-i8", "model.bin")); err == nil {
-			f.Add(b[:4096])
+	if _, ok := testenv.LookupShared(f); ok {
+		b, err := os.ReadFile(testenv.SharedFile(f, "fixtures", "ct2", "v2", "aren-transliteration-i8", "model.bin"))
+		if err != nil {
+			f.Fatal(err)
 		}
+		f.Add(b[:min(len(b), 4096)])
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := ReadModel(bytes.NewReader(data), int64(len(data)))

@@ -205,7 +205,13 @@ func newEngine(t *testing.T, cfg deepl.Config) *deepl.Engine {
 func TestContract(t *testing.T) {
 	for _, protection := range []string{deepl.ProtectGlossary, deepl.ProtectXML} {
 		t.Run("with "+protection+" protection", func(t *testing.T) {
-			mttest.Run(t, func(t *testing.T, b mttest.Behaviour) mt.Engine {
+			features := mttest.Features{
+				Glossary:            true,
+				Failures:            []mttest.Behaviour{mttest.Retryable, mttest.Quota, mttest.Auth, mttest.Permanent},
+				Hang:                true,
+				SplitsLargeRequests: true,
+			}
+			mttest.Run(t, features, func(t *testing.T, b mttest.Behaviour) mt.Engine {
 				_, ts := newServer(t, b)
 				return newEngine(t, deepl.Config{URL: ts.URL, AuthKey: mttest.Secret, Protection: protection})
 			})

@@ -20,14 +20,17 @@ type server struct {
 	t         *testing.T
 	behaviour mttest.Behaviour
 	mangle    bool // drop placeholders, as a model sometimes does
-	done      chan struct{}
+	// batchLimit is the server's --batch-limit: more texts in one request
+	// are refused with 400, as LibreTranslate does.
+	batchLimit int
+	done       chan struct{}
 
 	mu       sync.Mutex
 	requests int
 }
 
 func newServer(t *testing.T, b mttest.Behaviour) (*server, *httptest.Server) {
-	s := &server{t: t, behaviour: b, done: make(chan struct{})}
+	s := &server{t: t, behaviour: b, batchLimit: 25, done: make(chan struct{})}
 	ts := httptest.NewServer(s)
 	t.Cleanup(ts.Close)
 	t.Cleanup(func() { close(s.done) })
@@ -82,6 +85,10 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "Invalid request: missing q parameter")
 		return
 	}
+	if len(q) > s.batchLimit {
+		fail(w, http.StatusBadRequest, fmt.Sprintf("Invalid request: request (%d) exceeds text limit (%d)", len(q), s.batchLimit))
+		return
+	}
 	s.mu.Lock()
 	s.requests++
 	s.mu.Unlock()
@@ -97,10 +104,14 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func TestContract(t *testing.T) {
-	mttest.Run(t, func(t *testing.T, b mttest.Behaviour) mt.Engine {
-		if b == mttest.Quota {
-			return nil
-		}
+	features := mttest.Features{
+		Glossary: true, // through placeholders: the server knows no glossaries
+		// LibreTranslate has no quota answer, only rate limits.
+		Failures:            []mttest.Behaviour{mttest.Retryable, mttest.Auth, mttest.Permanent},
+		Hang:                true,
+		SplitsLargeRequests: true,
+	}
+	mttest.Run(t, features, func(t *testing.T, b mttest.Behaviour) mt.Engine {
 		_, ts := newServer(t, b)
 		e, err := libretranslate.New(libretranslate.Config{URL: ts.URL, APIKey: mttest.Secret})
 		if err != nil {

@@ -10,9 +10,16 @@ import (
 	"github.com/dewire/dewire/pipeline/mt/mttest"
 )
 
-// The in-process Engine passes the contract it is measured against.
+// The in-process Engine, which other packages' tests stand in for a real
+// one, passes the whole contract.
 func TestEngineContract(t *testing.T) {
-	mttest.Run(t, func(t *testing.T, b mttest.Behaviour) mt.Engine {
+	features := mttest.Features{
+		Glossary:            true,
+		Failures:            []mttest.Behaviour{mttest.Retryable, mttest.Quota, mttest.Auth, mttest.Permanent},
+		Hang:                true,
+		SplitsLargeRequests: true,
+	}
+	mttest.Run(t, features, func(t *testing.T, b mttest.Behaviour) mt.Engine {
 		if b == mttest.Hang {
 			return &hangEngine{}
 		}

@@ -126,10 +126,16 @@ func newEngine(t *testing.T, url string) *openai.Engine {
 func TestContract(t *testing.T) {
 	for _, vllm := range []bool{false, true} {
 		t.Run(fmt.Sprintf("with vLLM error shapes %v", vllm), func(t *testing.T) {
-			mttest.Run(t, func(t *testing.T, b mttest.Behaviour) mt.Engine {
-				if vllm && b == mttest.Quota {
-					return nil // vLLM has no quota
-				}
+			features := mttest.Features{
+				Glossary:            true, // in the system prompt
+				Failures:            []mttest.Behaviour{mttest.Retryable, mttest.Quota, mttest.Auth, mttest.Permanent},
+				Hang:                true,
+				SplitsLargeRequests: true,
+			}
+			if vllm {
+				features.Failures = []mttest.Behaviour{mttest.Retryable, mttest.Auth, mttest.Permanent} // vLLM has no quota
+			}
+			mttest.Run(t, features, func(t *testing.T, b mttest.Behaviour) mt.Engine {
 				s, ts := newServer(t, b)
 				s.vllm = vllm
 				return newEngine(t, ts.URL+"/v1")
