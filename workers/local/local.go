@@ -56,8 +56,8 @@ type Config struct {
 	// 25 s; stage.NoGrace abandons it at once, to be redelivered).
 	Grace      time.Duration
 	PauseProbe time.Duration
-	Log         *zap.Logger
-	Registry    prometheus.Registerer
+	Log        *zap.Logger
+	Registry   prometheus.Registerer
 	// Health and Mux, when set, get the readiness checks and POST /articles.
 	Health *stage.Health
 	Mux    *http.ServeMux
