@@ -152,7 +152,7 @@ func benchPipeline(b *testing.B, urls string, replicas int) {
 	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
 }
 
-func writeArticles(b *testing.B, path string, n int) {
+func writeArticles(b testing.TB, path string, n int) {
 	f, err := os.Create(path)
 	if err != nil {
 		b.Fatal(err)
