@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,10 +12,7 @@ import (
 )
 
 func TestTranslateWithTheEmbeddedEngineOnTheFixtureModel(t *testing.T) {
-	model := filepath.Join(testenv.Shared(t), "fixtures", "ct2", "v2", "aren-transliteration")
-	if _, err := os.Stat(model); err != nil {
-		t.Skip("../shared not present")
-	}
+	model := testenv.SharedFile(t, "fixtures", "ct2", "v2", "aren-transliteration")
 	in := "آ ت ز م و ن\n\nآ ت ش ي س و ن\n\nآ ز ا\n"
 	code, stdout, stderr := dewire(t, context.Background(), in, "translate", "--log-level", "error", "--engine", "ct2", "--model", model, "-")
 	if code != 0 {
