@@ -86,6 +86,15 @@ func (t *TMXFile) open(h TMXHeader, path string) error {
 		return err
 	}
 	recs, good, clean, err := scanTMX(data)
+	if errors.Is(err, errTornHeader) {
+		// Created, but its header never reached the disk whole: no record
+		// was ever in it.
+		t.end = 0
+		var b bytes.Buffer
+		appendTMXHeader(&b, h)
+		b.WriteString(tmxClose)
+		return t.writeAt(b.Bytes(), 0)
+	}
 	if err != nil {
 		return err
 	}
@@ -113,8 +122,11 @@ func (t *TMXFile) add(r TMXRecord) {
 func scanTMX(data []byte) (recs []TMXRecord, good int, clean bool, err error) {
 	const body = "<body>\n"
 	i := bytes.Index(data, []byte(body))
-	if i < 0 {
-		return nil, 0, false, fmt.Errorf("%w: no <body>", ErrNotDewireTMX)
+	if i < 0 || !wellFormedHead(data[:i+len(body)]) {
+		if !bytes.Contains(data, []byte("<tu")) {
+			return nil, 0, false, errTornHeader
+		}
+		return nil, 0, false, fmt.Errorf("%w: no well-formed header before <body>", ErrNotDewireTMX)
 	}
 	pos := i + len(body)
 	good = pos
@@ -158,6 +170,24 @@ func scanTMX(data []byte) (recs []TMXRecord, good int, clean bool, err error) {
 		}
 	}
 	return recs, good, cur.key == "" && pos == good && string(data[pos:]) == tmxClose, nil
+}
+
+// errTornHeader: a file without units whose header is incomplete.
+var errTornHeader = errors.New("tmx: torn header")
+
+// wellFormedHead reports whether head (the file up to and including
+// <body>) is well-formed XML so far.
+func wellFormedHead(head []byte) bool {
+	d := xml.NewDecoder(bytes.NewReader(head))
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			return false
+		}
+		if se, ok := tok.(xml.StartElement); ok && se.Name.Local == "body" {
+			return true
+		}
+	}
 }
 
 type tmxUnit struct {
