@@ -36,23 +36,28 @@ func (r revisions) has(id string, rev int) bool {
 	return ok
 }
 
-// resolve says where a record (id, rev, hash) belongs: dup when the writer
-// holds it already, else the revision to store it under. A free (id, rev) is
-// stored as it is, even when an older revision had the same text (an
-// article changed back is a new revision). A taken (id, rev) with other
-// content is a duplicate when some revision of id holds that content (the
-// conflict was resolved before), else it goes to max rev + 1.
+// resolve applies ResolveRevision to what the writer holds for id.
 func (r revisions) resolve(id string, rev int, hash string) (store int, dup bool) {
-	revs := r[id]
-	held, ok := revs[rev]
+	return ResolveRevision(r[id], rev, hash)
+}
+
+// ResolveRevision is the rule every writer follows for a record (rev, hash)
+// of an id of which it holds the revisions held (rev → content hash): dup
+// when it holds the record already, else the revision to store it under. A
+// free rev is stored as it is, even when an older revision had the same
+// text (an article changed back is a new revision). A taken rev with other
+// content is a duplicate when some revision holds that content (the
+// conflict was resolved before), else it goes to the highest rev + 1.
+func ResolveRevision(held map[int]string, rev int, hash string) (store int, dup bool) {
+	h, ok := held[rev]
 	if !ok {
 		return rev, false
 	}
-	if held == hash {
+	if h == hash {
 		return rev, true
 	}
 	top := 0
-	for n, h := range revs {
+	for n, h := range held {
 		if h == hash {
 			return n, true
 		}
