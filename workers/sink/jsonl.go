@@ -46,6 +46,7 @@ type JSONL struct {
 	inflight map[string]*pendingWrite // by id: one write per id at a time
 	flushing bool
 	closed   bool
+	broken   error // set when a failed batch could not be taken back
 }
 
 type pendingWrite struct {
@@ -322,8 +323,8 @@ func (j *JSONL) resolve(a *article.Article) (rev int, dup bool) {
 // content under a stored (id, rev) is written under the next free revision,
 // flagged FlagRevisionReassigned; a itself is not changed.
 func (j *JSONL) Write(a *article.Article) (written bool, err error) {
-	if !indexable(a.ID) || !indexable(a.Hash) || a.ID == "" || a.Rev < 1 {
-		return false, fmt.Errorf("%w: id %q rev %d hash %q", ErrInvalidRecord, a.ID, a.Rev, a.Hash)
+	if err := validRecord(a); err != nil {
+		return false, err
 	}
 	p, err := j.claim(a)
 	if p == nil || err != nil {
@@ -350,6 +351,14 @@ func (j *JSONL) Write(a *article.Article) (written bool, err error) {
 	}
 	<-p.done
 	return p.err == nil, p.err
+}
+
+// validRecord rejects a record whose id or hash cannot stand in index.tsv.
+func validRecord(a *article.Article) error {
+	if a.ID == "" || a.Rev < 1 || !indexable(a.ID) || !indexable(a.Hash) {
+		return fmt.Errorf("%w: id %q rev %d hash %q", ErrInvalidRecord, a.ID, a.Rev, a.Hash)
+	}
+	return nil
 }
 
 // claim waits until no other write of a.ID is in flight, then reserves the
@@ -416,17 +425,31 @@ func (j *JSONL) flushLoop() {
 }
 
 func (j *JSONL) flush(batch []*pendingWrite) error {
+	if j.broken != nil {
+		return j.broken
+	}
 	byDay := map[string][]*pendingWrite{}
 	for _, p := range batch {
 		byDay[p.day] = append(byDay[p.day], p)
 	}
 	var idx bytes.Buffer
 	created := false
+	var touched []written // to take back if the batch fails
+	fail := func(err error) error {
+		for _, w := range touched {
+			if terr := w.f.Truncate(w.size); terr != nil {
+				// The records may be on disk without this process knowing:
+				// refuse writes until a reopen has recovered them.
+				j.broken = fmt.Errorf("sink: %s cannot be rolled back, reopen to recover: %w", w.f.Name(), terr)
+			}
+		}
+		return err
+	}
 	for day, ps := range byDay {
 		name := "articles-" + day + ".jsonl"
 		f, isNew, err := j.file(name)
 		if err != nil {
-			return err
+			return fail(err)
 		}
 		created = created || isNew
 		var buf bytes.Buffer
@@ -435,14 +458,14 @@ func (j *JSONL) flush(batch []*pendingWrite) error {
 		}
 		st, err := f.Stat()
 		if err != nil {
-			return fmt.Errorf("sink %s: %w", name, err)
+			return fail(fmt.Errorf("sink %s: %w", name, err))
 		}
+		touched = append(touched, written{f, st.Size()})
 		if _, err := f.Write(buf.Bytes()); err != nil {
-			f.Truncate(st.Size()) // best effort; a reopen cuts a torn tail anyway
-			return fmt.Errorf("sink write %s: %w", name, err)
+			return fail(fmt.Errorf("sink write %s: %w", name, err))
 		}
 		if err := f.Sync(); err != nil {
-			return fmt.Errorf("sink fsync %s: %w", name, err)
+			return fail(fmt.Errorf("sink fsync %s: %w", name, err))
 		}
 		end := st.Size()
 		for _, p := range ps {
@@ -453,10 +476,19 @@ func (j *JSONL) flush(batch []*pendingWrite) error {
 	if created {
 		// A new file must survive a power loss before the index names it.
 		if err := syncDir(j.dir); err != nil {
-			return fmt.Errorf("sink fsync %s: %w", j.dir, err)
+			return fail(fmt.Errorf("sink fsync %s: %w", j.dir, err))
 		}
 	}
-	return j.appendIndex(idx.Bytes())
+	if err := j.appendIndex(idx.Bytes()); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+// written is a data file and its size before a batch.
+type written struct {
+	f    *os.File
+	size int64
 }
 
 func (j *JSONL) appendIndex(b []byte) error {

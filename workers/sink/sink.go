@@ -2,7 +2,6 @@ package sink
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -73,6 +72,9 @@ func (s *Sink) lock(ctx context.Context, id string) (unlock func(), err error) {
 }
 
 func (s *Sink) write(ctx context.Context, a *article.Article) error {
+	if err := validRecord(a); err != nil {
+		return stage.Permanent(err) // before any writer sees it
+	}
 	unlock, err := s.lock(ctx, a.ID)
 	if err != nil {
 		return fmt.Errorf("sink: %w", err)
@@ -97,9 +99,6 @@ func (s *Sink) write(ctx context.Context, a *article.Article) error {
 		}
 	}
 	fresh, err := s.JSONL.Write(rec)
-	if errors.Is(err, ErrInvalidRecord) {
-		return stage.Permanent(err)
-	}
 	if err != nil {
 		return err
 	}
