@@ -3,6 +3,7 @@ package sinktest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -104,7 +105,15 @@ func Run(t *testing.T, b Backend) {
 		dir := t.TempDir()
 		w := b.Open(t, dir)
 		for range 2 {
-			deliver(t, w, deliveries())
+			given := deliveries()
+			deliver(t, w, given)
+			for i, a := range given {
+				got, _ := json.Marshal(a)
+				orig, _ := json.Marshal(deliveries()[i])
+				if !bytes.Equal(got, orig) {
+					t.Fatalf("the writer changed the record it was given:\n got %s\nwant %s", got, orig)
+				}
+			}
 		}
 		closeWriter(t, w)
 		w = b.Open(t, dir)
