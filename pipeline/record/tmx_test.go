@@ -448,3 +448,27 @@ func TestOpenTMXFileRejectsForeignUnits(t *testing.T) {
 		t.Fatal("a foreign file was changed")
 	}
 }
+
+func TestOpenTMXFileRefusesToCutBackPastTheLastRecord(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "day.tmx")
+	f, err := record.OpenTMXFile(path, record.TMXHeader{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"a", "b", "c"} {
+		if err := f.Append(threeSegments(id, 1, "h")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Close()
+	b, _ := os.ReadFile(path)
+	i := strings.Index(string(b), `<tu tuid="b@1#2"`)
+	b[i+5] = 0 // damage inside b@1, with c@1 after it
+	os.WriteFile(path, b, 0o644)
+	if _, err := record.OpenTMXFile(path, record.TMXHeader{}); !errors.Is(err, record.ErrTMXCorrupt) {
+		t.Fatalf("OpenTMXFile = %v, want ErrTMXCorrupt", err)
+	}
+	if after, _ := os.ReadFile(path); string(after) != string(b) {
+		t.Fatal("a damaged file was changed")
+	}
+}

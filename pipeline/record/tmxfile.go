@@ -23,6 +23,10 @@ var ErrTMXConflict = errors.New("tmx: the file holds this id and revision with o
 // not TMX, or units without the properties this package writes.
 var ErrNotDewireTMX = errors.New("not a TMX file written by dewire")
 
+// ErrTMXCorrupt is returned by OpenTMXFile for a file damaged before its
+// last record: not the torn tail a crash leaves, so it is not cut back.
+var ErrTMXCorrupt = errors.New("tmx: file damaged before its last record")
+
 // TMXRecord is one record whose units a TMX file holds.
 type TMXRecord struct {
 	ID   string
@@ -169,7 +173,34 @@ func scanTMX(data []byte) (recs []TMXRecord, good int, clean bool, err error) {
 			good, cur = pos, tmxUnit{}
 		}
 	}
-	return recs, good, cur.key == "" && pos == good && string(data[pos:]) == tmxClose, nil
+	if cur.key == "" && string(data[pos:]) == tmxClose {
+		return recs, good, true, nil
+	}
+	// Only the last append can be torn, and it holds one record: units of
+	// two records past the last complete one are damage, not a crash.
+	keys := map[string]bool{}
+	if cur.key != "" {
+		keys[cur.key] = true
+	}
+	for rest := data[pos:]; ; {
+		i := bytes.Index(rest, []byte("<tu "))
+		if i < 0 {
+			break
+		}
+		rest = rest[i:]
+		n := bytes.Index(rest, []byte("</tu>\n"))
+		if n < 0 {
+			break
+		}
+		if u, err := parseTMXUnit(rest[:n+len("</tu>")]); err == nil {
+			keys[u.key] = true
+		}
+		rest = rest[n+len("</tu>\n"):]
+	}
+	if len(keys) > 1 {
+		return nil, 0, false, fmt.Errorf("%w: unreadable bytes at %d before units of more than one record", ErrTMXCorrupt, pos)
+	}
+	return recs, good, false, nil
 }
 
 // errTornHeader: a file without units whose header is incomplete.
