@@ -23,6 +23,11 @@ import (
 // index). Retrying it is pointless.
 var ErrInvalidRecord = errors.New("sink: invalid record")
 
+// ErrCorrupt is returned by OpenJSONL for a data file with a line that is
+// not a record among records already acknowledged: not a torn write, which
+// is only ever at the end, so it is left for an operator to look at.
+var ErrCorrupt = errors.New("sink: corrupt data file")
+
 // ErrClosed is returned by a write after Close.
 var ErrClosed = errors.New("sink: closed")
 
@@ -221,8 +226,9 @@ func (j *JSONL) recover() error {
 // recoverFile checks one data file against its index entries. It returns
 // the entries the data backs and entries for the records after them. A
 // torn tail (a line without its newline, or bytes that are not a record,
-// after the last indexed record) is cut off: that write was never
-// acknowledged, so it will be redelivered.
+// after the last indexed record) is cut off: a batch is indexed only once
+// its data is synced, so that write was never acknowledged and will be
+// redelivered.
 func (j *JSONL) recoverFile(path string, entries []indexEntry) (trusted, found []indexEntry, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -230,15 +236,21 @@ func (j *JSONL) recoverFile(path string, entries []indexEntry) (trusted, found [
 	}
 	size := len(data)
 	data = data[:bytes.LastIndexByte(data, '\n')+1]
-	var start int64
+	var start, acked int64
+	rescan := false
 	for _, e := range entries {
-		if e.old || e.end > int64(len(data)) || data[e.end-1] != '\n' {
-			// Not backed by the data as it stands: index the file afresh.
-			trusted, start = nil, 0
-			break
+		backed := e.end <= int64(len(data)) && data[e.end-1] == '\n'
+		if backed {
+			acked = max(acked, e.end) // a record up to here was acknowledged
 		}
-		trusted = append(trusted, e)
-		start = max(start, e.end)
+		if rescan = rescan || e.old || !backed; !rescan {
+			trusted = append(trusted, e)
+			start = max(start, e.end)
+		}
+	}
+	if rescan {
+		// Not all backed by the data as it stands: index the file afresh.
+		trusted, start = nil, 0
 	}
 	for _, e := range trusted {
 		j.hold(e.id, e.rev, e.hash)
@@ -253,6 +265,9 @@ func (j *JSONL) recoverFile(path string, entries []indexEntry) (trusted, found [
 			Hash string `json:"hash"`
 		}
 		if err := json.Unmarshal(data[off:end], &head); err != nil {
+			if off < acked {
+				return nil, nil, fmt.Errorf("%w: line at byte %d, before records already acknowledged: %v", ErrCorrupt, off, err)
+			}
 			break
 		}
 		if head.ID != "" && head.Rev >= 1 && indexable(head.ID) && indexable(head.Hash) && !j.revs.has(head.ID, head.Rev) {

@@ -2,6 +2,7 @@ package sink_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -200,5 +201,36 @@ func TestTMXWritesOnlyTranslatedRecords(t *testing.T) {
 	}
 	if n := strings.Count(string(b), "<tu "); n != 2 || !strings.Contains(string(b), "Paragraph.") {
 		t.Fatalf("%d <tu> in\n%s", n, b)
+	}
+}
+
+func TestJSONLRefusesToCutAcknowledgedRecords(t *testing.T) {
+	dir := t.TempDir()
+	j := open(t, dir)
+	for _, id := range []string{"a", "b", "c"} {
+		if _, err := j.Write(rec(id, 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j.Close()
+	path := filepath.Join(dir, "articles-2026-11-24.jsonl")
+	b, _ := os.ReadFile(path)
+	second := strings.IndexByte(string(b), '\n') + 1
+	b[second+3] = 0 // b@1, indexed and acknowledged, no longer parses
+	os.WriteFile(path, b, 0o644)
+	// An index from before hashes makes the file be read from the start.
+	idx := filepath.Join(dir, "index.tsv")
+	ib, _ := os.ReadFile(idx)
+	var old strings.Builder
+	for _, line := range strings.Split(strings.TrimSuffix(string(ib), "\n"), "\n") {
+		old.WriteString(strings.Join(strings.Split(line, "\t")[:3], "\t") + "\n")
+	}
+	os.WriteFile(idx, []byte(old.String()), 0o644)
+
+	if _, err := sink.OpenJSONL(dir); !errors.Is(err, sink.ErrCorrupt) {
+		t.Fatalf("OpenJSONL = %v, want ErrCorrupt", err)
+	}
+	if after, _ := os.ReadFile(path); len(after) != len(b) {
+		t.Fatalf("the file was cut from %d to %d bytes", len(b), len(after))
 	}
 }
