@@ -140,7 +140,7 @@ func release(t *testing.T, n int, fn func(i int)) {
 	}
 }
 
-func TestJSONLConcurrentWritersShareFsyncs(t *testing.T) {
+func TestJSONLConcurrentWritersStoreEachRecordOnce(t *testing.T) {
 	dir := t.TempDir()
 	j := open(t, dir)
 	var fresh atomic.Int64
