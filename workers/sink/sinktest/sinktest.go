@@ -172,6 +172,7 @@ func Run(t *testing.T, b Backend) {
 		} else {
 			dirs = crashFiles(t, b)
 		}
+		t.Logf("%d crash states, each reopened and redelivered twice", len(dirs))
 		if b.Check != nil && !t.Failed() {
 			b.Check(t, dirs)
 		}
