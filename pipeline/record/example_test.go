@@ -21,6 +21,8 @@ func ExampleNewTMXEncoder() {
 	//   <prop type="x-dewire-id">a1</prop>
 	//   <prop type="x-dewire-rev">1</prop>
 	//   <prop type="x-dewire-para">0</prop>
+	//   <prop type="x-dewire-key">a1@1</prop>
+	//   <prop type="x-dewire-units">1</prop>
 	//   <tuv xml:lang="de"><seg>Guten Morgen.</seg></tuv>
 	//   <tuv xml:lang="en"><seg>Good morning.</seg></tuv>
 	// </tu>

@@ -55,15 +55,32 @@ func appendTMXHeader(b *bytes.Buffer, h TMXHeader) {
 	b.WriteString("/>\n<body>\n")
 }
 
+// Properties of every <tu> besides x-dewire-id, x-dewire-rev and
+// x-dewire-para: the record key (id@rev), the record's content hash and its
+// number of units. A reader (TMXFile on open) uses them to tell which
+// records a file holds and whether the last one is complete.
+const (
+	propKey   = "x-dewire-key"
+	propHash  = "x-dewire-hash"
+	propUnits = "x-dewire-units"
+)
+
 // appendTUs writes one <tu> per segment of a, tuid "id@rev#n" from 1.
 func appendTUs(b *bytes.Buffer, a *article.Article) {
+	key := a.ID + "@" + strconv.Itoa(a.Rev)
+	units := strconv.Itoa(len(a.Segments))
 	for i, s := range a.Segments {
 		b.WriteString("<tu")
-		attr(b, "tuid", a.ID+"@"+strconv.Itoa(a.Rev)+"#"+strconv.Itoa(i+1))
+		attr(b, "tuid", key+"#"+strconv.Itoa(i+1))
 		b.WriteString(">\n")
 		prop(b, "x-dewire-id", a.ID)
 		prop(b, "x-dewire-rev", strconv.Itoa(a.Rev))
 		prop(b, "x-dewire-para", strconv.Itoa(s.Para))
+		prop(b, propKey, key)
+		if a.Hash != "" {
+			prop(b, propHash, a.Hash)
+		}
+		prop(b, propUnits, units)
 		tuv(b, "de", s.DE)
 		tuv(b, "en", s.EN)
 		b.WriteString("</tu>\n")

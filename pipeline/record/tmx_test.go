@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -258,4 +260,215 @@ func FuzzTMXEscape(f *testing.F) {
 			}
 		}
 	})
+}
+
+func dtdValid(t *testing.T, paths ...string) {
+	t.Helper()
+	dtd := testenv.SharedFile(t, "fixtures", "tmx", "tmx14.dtd")
+	args := append([]string{"--noout", "--dtdvalid", dtd}, paths...)
+	out, err := exec.Command(testenv.Tool(t, "xmllint", "libxml2-utils"), args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("xmllint --dtdvalid: %v\n%s", err, out)
+	}
+}
+
+// unitKeys reads the file with encoding/xml and counts the units per tuid.
+func unitKeys(t *testing.T, path string) map[string]int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		TUs []struct {
+			TUID string `xml:"tuid,attr"`
+		} `xml:"body>tu"`
+	}
+	if err := xml.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("not well-formed: %v\n%s", err, b)
+	}
+	n := map[string]int{}
+	for _, tu := range doc.TUs {
+		n[tu.TUID]++
+	}
+	return n
+}
+
+func threeSegments(id string, rev int, hash string) *article.Article {
+	return &article.Article{ID: id, Rev: rev, Hash: hash, Segments: []article.Segment{
+		{Para: article.ParaTitle, DE: "Titel " + id, EN: "Title " + id},
+		{Para: 0, DE: "Erster Satz.", EN: "First sentence."},
+		{Para: 0, DE: "Zweiter Satz.", EN: "Second sentence."},
+	}}
+}
+
+func TestTMXFileAppendIsIdempotent(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "day.tmx")
+	a := threeSegments("a", 1, "h1")
+	for range 2 { // the second time as a restarted sink would
+		f, err := record.OpenTMXFile(path, record.TMXHeader{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 2 {
+			if err := f.Append(a); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if hash, ok := f.Has("a", 1); !ok || hash != "h1" {
+			t.Fatalf("Has(a, 1) = %q, %v", hash, ok)
+		}
+		t.Run("other content under the same key is a conflict", func(t *testing.T) {
+			if err := f.Append(threeSegments("a", 1, "h2")); !errors.Is(err, record.ErrTMXConflict) {
+				t.Fatalf("Append = %v, want ErrTMXConflict", err)
+			}
+		})
+		f.Close()
+	}
+	for tuid, n := range unitKeys(t, path) {
+		if n != 1 {
+			t.Errorf("%s written %d times", tuid, n)
+		}
+	}
+	if got := len(unitKeys(t, path)); got != 3 {
+		t.Fatalf("%d units, want 3", got)
+	}
+	dtdValid(t, path)
+}
+
+func TestTMXFileRollsBackATornRecordWhole(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "day.tmx")
+	f, err := record.OpenTMXFile(path, record.TMXHeader{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, last := threeSegments("a", 1, "h1"), threeSegments("b", 1, "h2")
+	if err := f.Append(first); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	before, _ := os.ReadFile(path)
+	f, _ = record.OpenTMXFile(path, record.TMXHeader{})
+	if err := f.Append(last); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	after, _ := os.ReadFile(path)
+
+	// The append overwrote the closing tags: a crash leaves after[:cut],
+	// followed by what is left of the old closing tags.
+	from := len(before) - len("</body>\n</tmx>\n")
+	var states []string
+	for cut := from; cut <= len(after); cut++ {
+		torn := append([]byte(nil), after[:cut]...)
+		if cut < len(before) {
+			torn = append(torn, before[cut:]...)
+		}
+		p := filepath.Join(dir, fmt.Sprintf("cut-%05d.tmx", cut))
+		if err := os.WriteFile(p, torn, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f, err := record.OpenTMXFile(p, record.TMXHeader{})
+		if err != nil {
+			t.Fatalf("cut at %d: %v", cut, err)
+		}
+		_, had := f.Has("b", 1)
+		if err := f.Append(last); err != nil { // the redelivery
+			t.Fatalf("cut at %d: %v", cut, err)
+		}
+		f.Close()
+		units := unitKeys(t, p)
+		if len(units) != 6 {
+			t.Fatalf("cut at %d (b@1 held: %v): %d units, want 6: %v", cut, had, len(units), units)
+		}
+		for tuid, n := range units {
+			if n != 1 {
+				t.Fatalf("cut at %d: %s written %d times", cut, tuid, n)
+			}
+		}
+		states = append(states, p)
+	}
+	dtdValid(t, states...)
+}
+
+func TestTMXFileReadsUnitsWithoutKeys(t *testing.T) {
+	// A file as written before units carried their key, hash and count.
+	const old = `<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE tmx SYSTEM "tmx14.dtd">
+<tmx version="1.4">
+<header creationtool="dewire" creationtoolversion="dev" segtype="sentence" o-tmf="dewire" adminlang="en" srclang="de" datatype="plaintext"/>
+<body>
+<tu tuid="a1@1#1">
+  <prop type="x-dewire-id">a1</prop>
+  <prop type="x-dewire-rev">1</prop>
+  <prop type="x-dewire-para">0</prop>
+  <tuv xml:lang="de"><seg>Guten Morgen.</seg></tuv>
+  <tuv xml:lang="en"><seg>Good morning.</seg></tuv>
+</tu>
+</body>
+</tmx>
+`
+	path := filepath.Join(t.TempDir(), "old.tmx")
+	os.WriteFile(path, []byte(old), 0o644)
+	f, err := record.OpenTMXFile(path, record.TMXHeader{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if recs := f.Records(); len(recs) != 1 || recs[0].Key() != "a1@1" {
+		t.Fatalf("records %+v", recs)
+	}
+	if err := f.Append(threeSegments("b", 1, "h")); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(unitKeys(t, path)); n != 4 {
+		t.Fatalf("%d units, want 4", n)
+	}
+	dtdValid(t, path)
+}
+
+func TestOpenTMXFileRejectsForeignUnits(t *testing.T) {
+	const foreign = `<?xml version="1.0"?>
+<tmx version="1.4"><header creationtool="x" creationtoolversion="1" segtype="sentence" o-tmf="x" adminlang="en" srclang="de" datatype="plaintext"/>
+<body>
+<tu tuid="7">
+  <tuv xml:lang="de"><seg>Hallo</seg></tuv>
+</tu>
+</body>
+</tmx>
+`
+	path := filepath.Join(t.TempDir(), "foreign.tmx")
+	os.WriteFile(path, []byte(foreign), 0o644)
+	if _, err := record.OpenTMXFile(path, record.TMXHeader{}); !errors.Is(err, record.ErrNotDewireTMX) {
+		t.Fatalf("OpenTMXFile = %v, want ErrNotDewireTMX", err)
+	}
+	b, _ := os.ReadFile(path)
+	if string(b) != foreign {
+		t.Fatal("a foreign file was changed")
+	}
+}
+
+func TestOpenTMXFileRefusesToCutBackPastTheLastRecord(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "day.tmx")
+	f, err := record.OpenTMXFile(path, record.TMXHeader{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"a", "b", "c"} {
+		if err := f.Append(threeSegments(id, 1, "h")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.Close()
+	b, _ := os.ReadFile(path)
+	i := strings.Index(string(b), `<tu tuid="b@1#2"`)
+	b[i+5] = 0 // damage inside b@1, with c@1 after it
+	os.WriteFile(path, b, 0o644)
+	if _, err := record.OpenTMXFile(path, record.TMXHeader{}); !errors.Is(err, record.ErrTMXCorrupt) {
+		t.Fatalf("OpenTMXFile = %v, want ErrTMXCorrupt", err)
+	}
+	if after, _ := os.ReadFile(path); string(after) != string(b) {
+		t.Fatal("a damaged file was changed")
+	}
 }

@@ -1,5 +1,7 @@
 // Package sink is the worker that writes each clean record exactly once:
-// JSONL files per day with an (id, rev) index (and TMX and PostgreSQL when
-// configured). It is the final idempotency backstop of the pipeline: a record
-// it has written before is acknowledged without being written again.
+// JSONL files per day with an (id, rev, content hash) index, and TMX and
+// PostgreSQL when configured. Every writer is idempotent on (id, rev) by
+// itself, across crashes, and keeps other content that arrives under a
+// stored (id, rev) under the next free revision instead of dropping it.
+// It never rewrites a record it has stored.
 package sink

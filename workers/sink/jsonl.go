@@ -14,189 +14,412 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/dewire/dewire/pipeline/article"
 )
 
+// ErrInvalidRecord marks a record the sink can never store (an id it cannot
+// index). Retrying it is pointless.
+var ErrInvalidRecord = errors.New("sink: invalid record")
+
+// ErrCorrupt is returned by OpenJSONL for a data file with a line that is
+// not a record among records already acknowledged: not a torn write, which
+// is only ever at the end, so it is left for an operator to look at.
+var ErrCorrupt = errors.New("sink: corrupt data file")
+
+// ErrClosed is returned by a write after Close.
+var ErrClosed = errors.New("sink: closed")
+
+const indexName = "index.tsv"
+
 // JSONL appends records to <dir>/articles-YYYY-MM-DD.jsonl (the day the
 // article was ingested, UTC, so a redelivery lands in the same file) and
-// remembers every (id, rev) it wrote in <dir>/index.tsv. Concurrent writes
-// share one fsync (group commit).
+// remembers every (id, rev) it wrote, with the record's content hash, in
+// <dir>/index.tsv: "id@rev<TAB>file<TAB>end offset<TAB>hash". Concurrent
+// writes share one fsync (group commit).
 type JSONL struct {
 	dir string
 
 	mu       sync.Mutex
-	written  map[string]bool // id@rev
+	revs     revisions
+	n        int
 	files    map[string]*os.File
 	index    *os.File
+	indexEnd int64
 	pending  []*pendingWrite
+	inflight map[string]*pendingWrite // by id: one write per id at a time
 	flushing bool
+	closed   bool
+	broken   error // set when a failed batch could not be taken back
 }
 
 type pendingWrite struct {
-	key  string
+	id   string
+	rev  int
+	hash string
 	day  string
 	line []byte
-	done chan error
+	done chan struct{} // closed when the write is over; err is set before
+	err  error
+}
+
+type indexEntry struct {
+	id   string
+	rev  int
+	file string
+	end  int64
+	hash string
+	old  bool // a 3-column line, written before the index kept hashes
+}
+
+func (e indexEntry) line() string {
+	return fmt.Sprintf("%s\t%s\t%d\t%s\n", key(e.id, e.rev), e.file, e.end, e.hash)
 }
 
 // OpenJSONL opens (creating) the folder and recovers the index: records
 // written after the last index entry (a crash between the two writes) are
-// indexed, and a torn last line is cut off.
+// indexed, a torn last line is cut off, index entries the data does not back
+// are dropped, and an index written before it kept hashes is rebuilt with
+// them.
 func OpenJSONL(dir string) (*JSONL, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("sink folder: %w", err)
 	}
-	j := &JSONL{dir: dir, written: map[string]bool{}, files: map[string]*os.File{}}
-	covered, err := j.loadIndex()
-	if err != nil {
-		return nil, err
-	}
-	idx, err := os.OpenFile(filepath.Join(dir, "index.tsv"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("sink index: %w", err)
-	}
-	j.index = idx
-	if err := j.recover(covered); err != nil {
-		idx.Close()
+	j := &JSONL{dir: dir, revs: revisions{}, files: map[string]*os.File{}, inflight: map[string]*pendingWrite{}}
+	if err := j.recover(); err != nil {
+		if j.index != nil {
+			j.index.Close()
+		}
 		return nil, err
 	}
 	return j, nil
 }
 
-// loadIndex reads index.tsv: "id@rev<TAB>file<TAB>end offset". It returns,
-// per file, the end offset of the last indexed record.
-func (j *JSONL) loadIndex() (map[string]int64, error) {
-	covered := map[string]int64{}
-	f, err := os.Open(filepath.Join(j.dir, "index.tsv"))
+// readIndex reads index.tsv up to its first line that is not a complete
+// entry (the torn tail of a crashed write). clean is false when the file
+// must be rewritten: a torn or old-format line was found.
+func readIndex(path string) (entries []indexEntry, clean bool, err error) {
+	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
-		return covered, nil
+		return nil, true, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("sink index: %w", err)
+		return nil, false, fmt.Errorf("sink index: %w", err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
+	clean = true
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 0, 4096), 1<<20)
+	read := 0
 	for sc.Scan() {
-		parts := strings.Split(sc.Text(), "\t")
-		if len(parts) != 3 {
-			continue // a torn last line; recover() re-indexes its record
+		read += len(sc.Bytes()) + 1
+		e, ok := parseIndexLine(sc.Text())
+		if !ok || read > len(b) { // unparsable, or the last line lacks its newline
+			return entries, false, nil
 		}
-		end, err := strconv.ParseInt(parts[2], 10, 64)
-		if err != nil {
-			continue
-		}
-		j.written[parts[0]] = true
-		if end > covered[parts[1]] {
-			covered[parts[1]] = end
-		}
+		clean = clean && !e.old
+		entries = append(entries, e)
 	}
-	return covered, sc.Err()
+	if sc.Err() != nil {
+		return entries, false, nil
+	}
+	return entries, clean, nil
 }
 
-func (j *JSONL) recover(covered map[string]int64) error {
+func parseIndexLine(s string) (indexEntry, bool) {
+	parts := strings.Split(s, "\t")
+	if len(parts) != 3 && len(parts) != 4 {
+		return indexEntry{}, false
+	}
+	at := strings.LastIndexByte(parts[0], '@')
+	if at < 1 {
+		return indexEntry{}, false
+	}
+	rev, err := strconv.Atoi(parts[0][at+1:])
+	if err != nil || rev < 1 {
+		return indexEntry{}, false
+	}
+	end, err := strconv.ParseInt(parts[2], 10, 64)
+	if err != nil || end < 1 {
+		return indexEntry{}, false
+	}
+	e := indexEntry{id: parts[0][:at], rev: rev, file: parts[1], end: end, old: len(parts) == 3}
+	if !e.old {
+		e.hash = parts[3]
+	}
+	if !indexable(e.id) || !indexable(e.hash) || !dataFileName(e.file) {
+		return indexEntry{}, false
+	}
+	return e, true
+}
+
+// indexable reports whether s can stand in a column of index.tsv.
+func indexable(s string) bool {
+	return strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || r == unicode.ReplacementChar }) < 0
+}
+
+func dataFileName(name string) bool {
+	return strings.HasPrefix(name, "articles-") && strings.HasSuffix(name, ".jsonl") && !strings.ContainsAny(name, `/\`)
+}
+
+func (j *JSONL) recover() error {
+	indexPath := filepath.Join(j.dir, indexName)
+	entries, clean, err := readIndex(indexPath)
+	if err != nil {
+		return err
+	}
+	byFile := map[string][]indexEntry{}
+	for _, e := range entries {
+		byFile[e.file] = append(byFile[e.file], e)
+	}
 	names, err := filepath.Glob(filepath.Join(j.dir, "articles-*.jsonl"))
 	if err != nil {
 		return err
 	}
 	sort.Strings(names)
-	var idx bytes.Buffer
+	var keep, fresh []indexEntry
+	kept := 0
 	for _, path := range names {
 		name := filepath.Base(path)
-		data, err := os.ReadFile(path)
+		trusted, found, err := j.recoverFile(path, byFile[name])
 		if err != nil {
 			return fmt.Errorf("sink recover %s: %w", name, err)
 		}
-		if n := bytes.LastIndexByte(data, '\n') + 1; n < len(data) {
-			// Torn write: the record was never acknowledged, so it will be redelivered.
-			if err := os.Truncate(path, int64(n)); err != nil {
-				return fmt.Errorf("sink recover %s: %w", name, err)
-			}
-			data = data[:n]
+		keep = append(keep, trusted...)
+		fresh = append(fresh, found...)
+		kept += len(trusted)
+	}
+	if kept != len(entries) {
+		clean = false // entries for data that is not there (any more)
+	}
+	if !clean {
+		// Rewrite the index whole; rename makes the switch atomic.
+		var b bytes.Buffer
+		for _, e := range append(keep, fresh...) {
+			b.WriteString(e.line())
 		}
-		off := covered[name]
-		if off > int64(len(data)) {
-			off = 0 // index from a different file generation: rescan all
+		if err := writeFileSync(indexPath, b.Bytes()); err != nil {
+			return fmt.Errorf("sink index rewrite: %w", err)
 		}
-		for off < int64(len(data)) {
-			end := off + int64(bytes.IndexByte(data[off:], '\n')) + 1
-			var head struct {
-				ID  string `json:"id"`
-				Rev int    `json:"rev"`
-			}
-			if json.Unmarshal(data[off:end], &head) == nil && head.ID != "" {
-				key := head.ID + "@" + strconv.Itoa(head.Rev)
-				if !j.written[key] {
-					j.written[key] = true
-					fmt.Fprintf(&idx, "%s\t%s\t%d\n", key, name, end)
-				}
-			}
-			off = end
+		fresh = nil
+	}
+	idx, err := os.OpenFile(indexPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("sink index: %w", err)
+	}
+	j.index = idx
+	st, err := idx.Stat()
+	if err != nil {
+		return fmt.Errorf("sink index: %w", err)
+	}
+	j.indexEnd = st.Size()
+	if len(fresh) == 0 {
+		return syncDir(j.dir)
+	}
+	var b bytes.Buffer
+	for _, e := range fresh {
+		b.WriteString(e.line())
+	}
+	return j.appendIndex(b.Bytes())
+}
+
+// recoverFile checks one data file against its index entries. It returns
+// the entries the data backs and entries for the records after them. A
+// torn tail (a line without its newline, or bytes that are not a record,
+// after the last indexed record) is cut off: a batch is indexed only once
+// its data is synced, so that write was never acknowledged and will be
+// redelivered.
+func (j *JSONL) recoverFile(path string, entries []indexEntry) (trusted, found []indexEntry, err error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	size := len(data)
+	data = data[:bytes.LastIndexByte(data, '\n')+1]
+	var start, acked int64
+	rescan := false
+	for _, e := range entries {
+		backed := e.end <= int64(len(data)) && data[e.end-1] == '\n'
+		if backed {
+			acked = max(acked, e.end) // a record up to here was acknowledged
+		}
+		if rescan = rescan || e.old || !backed; !rescan {
+			trusted = append(trusted, e)
+			start = max(start, e.end)
 		}
 	}
-	if idx.Len() == 0 {
-		return nil
+	if rescan {
+		// Not all backed by the data as it stands: index the file afresh.
+		trusted, start = nil, 0
 	}
-	if _, err := j.index.Write(idx.Bytes()); err != nil {
-		return fmt.Errorf("sink recover index: %w", err)
+	for _, e := range trusted {
+		j.hold(e.id, e.rev, e.hash)
 	}
-	return j.index.Sync()
+	name := filepath.Base(path)
+	off := start
+	for off < int64(len(data)) {
+		end := off + int64(bytes.IndexByte(data[off:], '\n')) + 1
+		var head struct {
+			ID   string `json:"id"`
+			Rev  int    `json:"rev"`
+			Hash string `json:"hash"`
+		}
+		if err := json.Unmarshal(data[off:end], &head); err != nil {
+			if off < acked {
+				return nil, nil, fmt.Errorf("%w: line at byte %d, before records already acknowledged: %v", ErrCorrupt, off, err)
+			}
+			break
+		}
+		if head.ID != "" && head.Rev >= 1 && indexable(head.ID) && indexable(head.Hash) && !j.revs.has(head.ID, head.Rev) {
+			j.hold(head.ID, head.Rev, head.Hash)
+			found = append(found, indexEntry{id: head.ID, rev: head.Rev, file: name, end: end, hash: head.Hash})
+		}
+		off = end
+	}
+	if off < int64(size) {
+		if err := os.Truncate(path, off); err != nil {
+			return nil, nil, err
+		}
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, nil, err
+		}
+		err = f.Sync()
+		f.Close()
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	return trusted, found, nil
+}
+
+func (j *JSONL) hold(id string, rev int, hash string) {
+	if !j.revs.has(id, rev) {
+		j.n++
+	}
+	j.revs.add(id, rev, hash)
 }
 
 // Has reports whether (id, rev) was written.
 func (j *JSONL) Has(id string, rev int) bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.written[id+"@"+strconv.Itoa(rev)]
+	return j.revs.has(id, rev)
+}
+
+// Latest returns the highest revision stored for id and its content hash,
+// so that an ingest whose revision store was lost can continue counting
+// from what the sink holds.
+func (j *JSONL) Latest(id string) (rev int, hash string, ok bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.revs.latest(id)
 }
 
 // Len is the number of records written.
 func (j *JSONL) Len() int {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return len(j.written)
+	return j.n
 }
 
-// Write stores a unless its (id, rev) is already stored; it returns after
-// the record and its index entry are on disk. written is false for a record
-// that was already there.
+// resolve says what Write would do with a now: the revision it would store
+// it under, or dup when the content is stored already.
+func (j *JSONL) resolve(a *article.Article) (rev int, dup bool) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return j.revs.resolve(a.ID, a.Rev, a.Hash)
+}
+
+// Write stores a unless it is stored already; it returns after the record
+// and its index entry are on disk. written is false for a record that was
+// already there: the same (id, rev) with the same content hash, or (when the
+// (id, rev) holds other content) any revision of id with that hash. Other
+// content under a stored (id, rev) is written under the next free revision,
+// flagged FlagRevisionReassigned; a itself is not changed.
 func (j *JSONL) Write(a *article.Article) (written bool, err error) {
-	line, err := json.Marshal(a)
-	if err != nil {
-		return false, fmt.Errorf("encode %s: %w", a.Key(), err)
+	if err := validRecord(a); err != nil {
+		return false, err
 	}
-	line = append(line, '\n')
+	p, err := j.claim(a)
+	if p == nil || err != nil {
+		return false, err
+	}
+	rec := a
+	if p.rev != a.Rev {
+		rec = Reassign(a, p.rev)
+	}
+	line, err := json.Marshal(rec)
+	if err != nil {
+		j.finish([]*pendingWrite{p}, fmt.Errorf("encode %s: %w", rec.Key(), err))
+		return false, p.err
+	}
+	p.line = append(line, '\n')
+
+	j.mu.Lock()
+	j.pending = append(j.pending, p)
+	lead := !j.flushing
+	j.flushing = true
+	j.mu.Unlock()
+	if lead {
+		j.flushLoop()
+	}
+	<-p.done
+	return p.err == nil, p.err
+}
+
+// validRecord rejects a record whose id or hash cannot stand in index.tsv.
+func validRecord(a *article.Article) error {
+	if a.ID == "" || a.Rev < 1 || !indexable(a.ID) || !indexable(a.Hash) {
+		return fmt.Errorf("%w: id %q rev %d hash %q", ErrInvalidRecord, a.ID, a.Rev, a.Hash)
+	}
+	return nil
+}
+
+// claim waits until no other write of a.ID is in flight, then reserves the
+// id for a. It returns nil for a record that is stored already.
+func (j *JSONL) claim(a *article.Article) (*pendingWrite, error) {
 	day := a.Source.IngestedAt.UTC().Format(time.DateOnly)
 	if a.Source.IngestedAt.IsZero() {
 		day = time.Now().UTC().Format(time.DateOnly)
 	}
-	p := &pendingWrite{key: a.Key(), day: day, line: line, done: make(chan error, 1)}
-
-	j.mu.Lock()
-	if j.written[p.key] {
-		j.mu.Unlock()
-		return false, nil
-	}
-	for _, q := range j.pending {
-		if q.key == p.key {
+	for {
+		j.mu.Lock()
+		if j.closed {
 			j.mu.Unlock()
-			return false, <-q.done // a concurrent redelivery of the same record
+			return nil, ErrClosed
 		}
+		if q := j.inflight[a.ID]; q != nil {
+			j.mu.Unlock()
+			<-q.done // then decide again: it may have stored this very record
+			continue
+		}
+		rev, dup := j.revs.resolve(a.ID, a.Rev, a.Hash)
+		if dup {
+			j.mu.Unlock()
+			return nil, nil
+		}
+		p := &pendingWrite{id: a.ID, rev: rev, hash: a.Hash, day: day, done: make(chan struct{})}
+		j.inflight[a.ID] = p
+		j.mu.Unlock()
+		return p, nil
 	}
-	j.pending = append(j.pending, p)
-	lead := !j.flushing
-	if lead {
-		j.flushing = true
+}
+
+// finish records the outcome of writes and wakes everyone waiting on them.
+func (j *JSONL) finish(batch []*pendingWrite, err error) {
+	j.mu.Lock()
+	for _, p := range batch {
+		if err == nil {
+			j.hold(p.id, p.rev, p.hash)
+		}
+		p.err = err
+		delete(j.inflight, p.id)
 	}
 	j.mu.Unlock()
-
-	if lead {
-		j.flushLoop()
+	for _, p := range batch {
+		close(p.done)
 	}
-	if err := <-p.done; err != nil {
-		return false, err
-	}
-	return true, nil
 }
 
 // flushLoop writes every pending record, fsyncs each touched file once,
@@ -212,84 +435,164 @@ func (j *JSONL) flushLoop() {
 			return
 		}
 		j.mu.Unlock()
-
-		err := j.flush(batch)
-		j.mu.Lock()
-		for _, p := range batch {
-			if err == nil {
-				j.written[p.key] = true
-			}
-		}
-		j.mu.Unlock()
-		for _, p := range batch {
-			p.done <- err
-		}
+		j.finish(batch, j.flush(batch))
 	}
 }
 
 func (j *JSONL) flush(batch []*pendingWrite) error {
+	if j.broken != nil {
+		return j.broken
+	}
 	byDay := map[string][]*pendingWrite{}
 	for _, p := range batch {
 		byDay[p.day] = append(byDay[p.day], p)
 	}
 	var idx bytes.Buffer
+	created := false
+	var touched []written // to take back if the batch fails
+	fail := func(err error) error {
+		for _, w := range touched {
+			if terr := w.f.Truncate(w.size); terr != nil {
+				// The records may be on disk without this process knowing:
+				// refuse writes until a reopen has recovered them.
+				j.broken = fmt.Errorf("sink: %s cannot be rolled back, reopen to recover: %w", w.f.Name(), terr)
+			}
+		}
+		return err
+	}
 	for day, ps := range byDay {
 		name := "articles-" + day + ".jsonl"
-		f, err := j.file(name)
+		f, isNew, err := j.file(name)
 		if err != nil {
-			return err
+			return fail(err)
 		}
+		created = created || isNew
 		var buf bytes.Buffer
 		for _, p := range ps {
 			buf.Write(p.line)
 		}
 		st, err := f.Stat()
 		if err != nil {
-			return fmt.Errorf("sink %s: %w", name, err)
+			return fail(fmt.Errorf("sink %s: %w", name, err))
 		}
+		touched = append(touched, written{f, st.Size()})
 		if _, err := f.Write(buf.Bytes()); err != nil {
-			return fmt.Errorf("sink write %s: %w", name, err)
+			return fail(fmt.Errorf("sink write %s: %w", name, err))
 		}
 		if err := f.Sync(); err != nil {
-			return fmt.Errorf("sink fsync %s: %w", name, err)
+			return fail(fmt.Errorf("sink fsync %s: %w", name, err))
 		}
 		end := st.Size()
 		for _, p := range ps {
 			end += int64(len(p.line))
-			fmt.Fprintf(&idx, "%s\t%s\t%d\n", p.key, name, end)
+			idx.WriteString(indexEntry{id: p.id, rev: p.rev, file: name, end: end, hash: p.hash}.line())
 		}
 	}
-	if _, err := j.index.Write(idx.Bytes()); err != nil {
+	if created {
+		// A new file must survive a power loss before the index names it.
+		if err := syncDir(j.dir); err != nil {
+			return fail(fmt.Errorf("sink fsync %s: %w", j.dir, err))
+		}
+	}
+	if err := j.appendIndex(idx.Bytes()); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+// written is a data file and its size before a batch.
+type written struct {
+	f    *os.File
+	size int64
+}
+
+func (j *JSONL) appendIndex(b []byte) error {
+	if _, err := j.index.Write(b); err != nil {
+		j.index.Truncate(j.indexEnd) // best effort; a reopen drops a torn line anyway
 		return fmt.Errorf("sink index write: %w", err)
 	}
 	if err := j.index.Sync(); err != nil {
 		return fmt.Errorf("sink index fsync: %w", err)
 	}
+	j.indexEnd += int64(len(b))
 	return nil
 }
 
-func (j *JSONL) file(name string) (*os.File, error) {
+func (j *JSONL) file(name string) (*os.File, bool, error) {
 	if f, ok := j.files[name]; ok {
-		return f, nil
+		return f, false, nil
 	}
-	f, err := os.OpenFile(filepath.Join(j.dir, name), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	path := filepath.Join(j.dir, name)
+	_, err := os.Stat(path)
+	isNew := errors.Is(err, os.ErrNotExist)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return nil, fmt.Errorf("sink open %s: %w", name, err)
+		return nil, false, fmt.Errorf("sink open %s: %w", name, err)
 	}
 	j.files[name] = f
-	return f, nil
+	return f, isNew, nil
 }
 
-// Close closes every file.
+// Close closes every file. Writes in flight finish first.
 func (j *JSONL) Close() error {
+	j.mu.Lock()
+	j.closed = true
+	var waits []chan struct{}
+	for _, p := range j.inflight {
+		waits = append(waits, p.done)
+	}
+	j.mu.Unlock()
+	for _, w := range waits {
+		<-w
+	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	var errs []error
 	for _, f := range j.files {
 		errs = append(errs, f.Close())
 	}
-	errs = append(errs, j.index.Close())
+	j.files = map[string]*os.File{}
+	if j.index != nil {
+		errs = append(errs, j.index.Close())
+		j.index = nil
+	}
 	return errors.Join(errs...)
+}
+
+// writeFileSync replaces path with b atomically and durably.
+func writeFileSync(path string, b []byte) error {
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return err
+	}
+	return nil
 }
 
 // ReadJSONL decodes every record in r (one JSON object per line).

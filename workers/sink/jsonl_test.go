@@ -2,11 +2,13 @@ package sink_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -114,25 +116,67 @@ func TestJSONLRecoversFromACrashMidWrite(t *testing.T) {
 	})
 }
 
-func TestJSONLConcurrentWritersShareFsyncs(t *testing.T) {
-	dir := t.TempDir()
-	j := open(t, dir)
+// release starts n goroutines running fn at the same moment and waits for
+// them, failing t if they have not all returned within a minute.
+func release(t *testing.T, n int, fn func(i int)) {
+	t.Helper()
+	start := make(chan struct{})
 	var wg sync.WaitGroup
-	for i := range 200 {
+	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			// Every record arrives twice, as after a redelivery.
-			for range 2 {
-				if _, err := j.Write(rec(fmt.Sprintf("r%03d", i), 1)); err != nil {
-					t.Error(err)
-				}
-			}
+			<-start
+			fn(i)
 		}()
 	}
-	wg.Wait()
+	close(start)
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("writers still blocked after a minute: deadlock")
+	}
+}
+
+func TestJSONLConcurrentWritersStoreEachRecordOnce(t *testing.T) {
+	dir := t.TempDir()
+	j := open(t, dir)
+	var fresh atomic.Int64
+	// Every record arrives twice at once, as a redelivery racing the first copy.
+	release(t, 400, func(i int) {
+		written, err := j.Write(rec(fmt.Sprintf("r%03d", i/2), 1))
+		if err != nil {
+			t.Error(err)
+		}
+		if written {
+			fresh.Add(1)
+		}
+	})
 	if n := len(lines(t, dir)); n != 200 {
 		t.Fatalf("%d lines, want 200", n)
+	}
+	if fresh.Load() != 200 {
+		t.Fatalf("%d writes report a fresh record, want 200", fresh.Load())
+	}
+}
+
+func TestJSONLConcurrentCopiesOfOneRecordAllReturn(t *testing.T) {
+	dir := t.TempDir()
+	j := open(t, dir)
+	var fresh atomic.Int64
+	release(t, 64, func(int) {
+		written, err := j.Write(rec("a", 1))
+		if err != nil {
+			t.Error(err)
+		}
+		if written {
+			fresh.Add(1)
+		}
+	})
+	if n := len(lines(t, dir)); n != 1 || fresh.Load() != 1 {
+		t.Fatalf("%d lines, %d fresh writes; want 1 and 1", n, fresh.Load())
 	}
 }
 
@@ -157,5 +201,36 @@ func TestTMXWritesOnlyTranslatedRecords(t *testing.T) {
 	}
 	if n := strings.Count(string(b), "<tu "); n != 2 || !strings.Contains(string(b), "Paragraph.") {
 		t.Fatalf("%d <tu> in\n%s", n, b)
+	}
+}
+
+func TestJSONLRefusesToCutAcknowledgedRecords(t *testing.T) {
+	dir := t.TempDir()
+	j := open(t, dir)
+	for _, id := range []string{"a", "b", "c"} {
+		if _, err := j.Write(rec(id, 1)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j.Close()
+	path := filepath.Join(dir, "articles-2026-11-24.jsonl")
+	b, _ := os.ReadFile(path)
+	second := strings.IndexByte(string(b), '\n') + 1
+	b[second+3] = 0 // b@1, indexed and acknowledged, no longer parses
+	os.WriteFile(path, b, 0o644)
+	// An index from before hashes makes the file be read from the start.
+	idx := filepath.Join(dir, "index.tsv")
+	ib, _ := os.ReadFile(idx)
+	var old strings.Builder
+	for _, line := range strings.Split(strings.TrimSuffix(string(ib), "\n"), "\n") {
+		old.WriteString(strings.Join(strings.Split(line, "\t")[:3], "\t") + "\n")
+	}
+	os.WriteFile(idx, []byte(old.String()), 0o644)
+
+	if _, err := sink.OpenJSONL(dir); !errors.Is(err, sink.ErrCorrupt) {
+		t.Fatalf("OpenJSONL = %v, want ErrCorrupt", err)
+	}
+	if after, _ := os.ReadFile(path); len(after) != len(b) {
+		t.Fatalf("the file was cut from %d to %d bytes", len(b), len(after))
 	}
 }

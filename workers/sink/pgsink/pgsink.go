@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/dewire/dewire/pipeline/article"
+	"github.com/dewire/dewire/workers/sink"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -36,16 +37,30 @@ CREATE TABLE IF NOT EXISTS dewire_articles (
 	title_en     text,
 	record       jsonb       NOT NULL,
 	written_at   timestamptz NOT NULL DEFAULT now(),
+	hash         text,
 	PRIMARY KEY (id, rev)
 );
+ALTER TABLE dewire_articles ADD COLUMN IF NOT EXISTS hash text;
 CREATE INDEX IF NOT EXISTS dewire_articles_source_published_at
 	ON dewire_articles (source, published_at);
 `
 
+// insertSQL never overwrites a row: (id, rev) holds the content first
+// stored under it.
 const insertSQL = `
-INSERT INTO dewire_articles (id, rev, schema, source, published_at, title_de, title_en, record)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+INSERT INTO dewire_articles (id, rev, schema, source, published_at, title_de, title_en, record, hash)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
 ON CONFLICT (id, rev) DO NOTHING`
+
+// revisionsSQL lists what the table holds for an id; rows written before
+// the hash column existed have their hash in the record.
+const revisionsSQL = `
+SELECT rev, coalesce(hash, record->>'hash', '') FROM dewire_articles WHERE id = $1`
+
+// idLockSpace is the first key of the advisory lock that serializes the
+// revision decision for one id across sink replicas (the id's hash is the
+// second).
+const idLockSpace = 0x64657769
 
 // Sink writes records to PostgreSQL. It is safe for concurrent use; writes
 // share one connection, which is reopened after it breaks.
@@ -98,22 +113,18 @@ func createTable(ctx context.Context, conn *pgx.Conn) error {
 }
 
 // Write stores the record under (a.ID, a.Rev). It reports inserted=false,
-// with no error, when a row for that (id, rev) already exists: the row is left
-// as it is, so writing the same record twice is harmless.
+// with no error, when the table holds the record already: a row for that
+// (id, rev) with the same content hash, or, when that row holds other
+// content, any revision of the id with this hash. A row is never
+// overwritten: other content under a stored (id, rev) is inserted under the
+// next free revision, flagged sink.FlagRevisionReassigned, by the rule all
+// sink writers share (sink.ResolveRevision). a itself is not changed.
 func (s *Sink) Write(ctx context.Context, a *article.Article) (inserted bool, err error) {
 	if a == nil {
 		return false, fmt.Errorf("%w: nil article", ErrInvalidRecord)
 	}
 	if a.ID == "" || a.Rev < 1 {
 		return false, fmt.Errorf("%w: id %q rev %d", ErrInvalidRecord, a.ID, a.Rev)
-	}
-	record, err := json.Marshal(a)
-	if err != nil {
-		return false, fmt.Errorf("%w: %s: encode: %v", ErrInvalidRecord, a.Key(), err)
-	}
-	var titleEN *string
-	if a.EN != nil {
-		titleEN = &a.EN.Title
 	}
 
 	s.mu.Lock()
@@ -125,15 +136,97 @@ func (s *Sink) Write(ctx context.Context, a *article.Article) (inserted bool, er
 		}
 		s.conn = conn
 	}
-	tag, err := s.conn.Exec(ctx, insertSQL,
-		a.ID, a.Rev, a.Schema, a.Source.Name, a.Source.PublishedAt, a.DE.Title, titleEN, record)
+	inserted, err = insert(ctx, s.conn, a)
 	if err != nil {
-		if isDataError(err) {
-			return false, fmt.Errorf("%w: %s: %v", ErrInvalidRecord, a.Key(), err)
+		return false, classify(a, err)
+	}
+	if inserted {
+		return true, nil
+	}
+	// (id, rev) is taken. Decide under a lock on the id, so that replicas
+	// resolving other content for it at once pick different revisions; a
+	// fast-path insert of a free rev elsewhere can still take the chosen one,
+	// so try again then.
+	for range 8 {
+		var done bool
+		err := pgx.BeginFunc(ctx, s.conn, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1, hashtext($2))", int32(idLockSpace), a.ID); err != nil {
+				return err
+			}
+			held, err := heldRevisions(ctx, tx, a.ID)
+			if err != nil {
+				return err
+			}
+			rev, dup := sink.ResolveRevision(held, a.Rev, a.Hash)
+			if dup {
+				done = true
+				return nil
+			}
+			rec := a
+			if rev != a.Rev {
+				rec = sink.Reassign(a, rev)
+			}
+			done, err = insert(ctx, tx, rec)
+			inserted = done
+			return err
+		})
+		if err != nil {
+			return false, classify(a, err)
 		}
-		return false, fmt.Errorf("pgsink: write %s: %w", a.Key(), err)
+		if done {
+			return inserted, nil
+		}
+	}
+	return false, fmt.Errorf("pgsink: write %s: no free revision after 8 tries", a.Key())
+}
+
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// insert adds a's row unless (id, rev) is taken.
+func insert(ctx context.Context, db execer, a *article.Article) (bool, error) {
+	record, err := json.Marshal(a)
+	if err != nil {
+		return false, fmt.Errorf("%w: %s: encode: %v", ErrInvalidRecord, a.Key(), err)
+	}
+	var titleEN *string
+	if a.EN != nil {
+		titleEN = &a.EN.Title
+	}
+	tag, err := db.Exec(ctx, insertSQL,
+		a.ID, a.Rev, a.Schema, a.Source.Name, a.Source.PublishedAt, a.DE.Title, titleEN, record, a.Hash)
+	if err != nil {
+		return false, err
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+func heldRevisions(ctx context.Context, tx pgx.Tx, id string) (map[int]string, error) {
+	rows, err := tx.Query(ctx, revisionsSQL, id)
+	if err != nil {
+		return nil, err
+	}
+	held := map[int]string{}
+	var (
+		rev  int
+		hash string
+	)
+	_, err = pgx.ForEachRow(rows, []any{&rev, &hash}, func() error {
+		held[rev] = hash
+		return nil
+	})
+	return held, err
+}
+
+func classify(a *article.Article, err error) error {
+	if errors.Is(err, ErrInvalidRecord) {
+		return err
+	}
+	if isDataError(err) {
+		return fmt.Errorf("%w: %s: %v", ErrInvalidRecord, a.Key(), err)
+	}
+	return fmt.Errorf("pgsink: write %s: %w", a.Key(), err)
 }
 
 // Close closes the connection. The Sink must not be used afterwards.
