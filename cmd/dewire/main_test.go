@@ -240,9 +240,13 @@ func TestWorkersAgainstANATSServerProcessTheExamplesAndStopOnSIGTERM(t *testing.
 		body := `{"guid":"posted-1","title":"Bericht über die Lage","paragraphs":["Der Präsident sagte am Montag in Baku, die Gespräche mit der Regierung würden fortgesetzt."]}`
 		var resp *http.Response
 		var err error
-		for i := 0; i < 100; i++ {
+		for i := 0; i < 200; i++ {
+			// Until the worker is connected the address refuses or answers 503; a client retries both.
 			if resp, err = http.Post("http://"+ingestAddr+"/articles", "application/json", strings.NewReader(body)); err == nil {
-				break
+				if resp.StatusCode != http.StatusServiceUnavailable {
+					break
+				}
+				resp.Body.Close()
 			}
 			time.Sleep(50 * time.Millisecond)
 		}

@@ -418,7 +418,7 @@ func (p *Pipeline) failed(it intake.Item, _ error) {
 }
 
 func (p *Pipeline) written(a *article.Article, _ bool) {
-	p.settle(sink.ArrivedKey(a), func(s *Stats) { s.Clean++ })
+	p.settle(a.Key(), func(s *Stats) { s.Clean++ })
 }
 
 func (p *Pipeline) deadLettered(m stage.Msg, _ string) {

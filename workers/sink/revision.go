@@ -1,7 +1,6 @@
 package sink
 
 import (
-	"fmt"
 	"strconv"
 
 	"github.com/dewire/dewire/pipeline/article"
@@ -9,7 +8,7 @@ import (
 
 // FlagRevisionReassigned marks a record the sink stored under another
 // revision than the one it arrived with; the message names both.
-const FlagRevisionReassigned = "sink.revision_reassigned"
+const FlagRevisionReassigned = article.FlagRevisionReassigned
 
 // A record can arrive under an (id, rev) the sink already holds with other
 // content: a pipeline whose revision store was lost starts counting at 1
@@ -41,31 +40,6 @@ func (r revisions) resolve(id string, rev int, hash string) (store int, dup bool
 	return ResolveRevision(r[id], rev, hash)
 }
 
-// ResolveRevision is the rule every writer follows for a record (rev, hash)
-// of an id of which it holds the revisions held (rev → content hash): dup
-// when it holds the record already, else the revision to store it under. A
-// free rev is stored as it is, even when an older revision had the same
-// text (an article changed back is a new revision). A taken rev with other
-// content is a duplicate when some revision holds that content (the
-// conflict was resolved before), else it goes to the highest rev + 1.
-func ResolveRevision(held map[int]string, rev int, hash string) (store int, dup bool) {
-	h, ok := held[rev]
-	if !ok {
-		return rev, false
-	}
-	if h == hash {
-		return rev, true
-	}
-	top := 0
-	for n, h := range held {
-		if h == hash {
-			return n, true
-		}
-		top = max(top, n)
-	}
-	return top + 1, false
-}
-
 // latest is the highest revision held for id.
 func (r revisions) latest(id string) (rev int, hash string, ok bool) {
 	for n, h := range r[id] {
@@ -76,19 +50,12 @@ func (r revisions) latest(id string) (rev int, hash string, ok bool) {
 	return rev, hash, ok
 }
 
-// Reassign returns a copy of a stored under rev, flagged with the revision
-// it arrived with. a itself is not changed.
-func Reassign(a *article.Article, rev int) *article.Article {
-	c := *a
-	c.Rev = rev
-	c.Flags = append(append([]article.Flag(nil), a.Flags...), article.Flag{
-		Stage: article.StageSink,
-		Code:  FlagRevisionReassigned,
-		Message: fmt.Sprintf("arrived as rev %d, which the sink holds with other content; stored as rev %d",
-			a.Rev, rev),
-	})
-	c.Trace = append([]article.TraceStep(nil), a.Trace...)
-	return &c
+// ResolveRevision is article.ResolveRevision, the rule every writer follows.
+func ResolveRevision(held map[int]string, rev int, hash string) (store int, dup bool) {
+	return article.ResolveRevision(held, rev, hash)
 }
+
+// Reassign is article.Reassign.
+func Reassign(a *article.Article, rev int) *article.Article { return article.Reassign(a, rev) }
 
 func key(id string, rev int) string { return id + "@" + strconv.Itoa(rev) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,6 +23,36 @@ type Probes struct {
 	Registry *prometheus.Registry
 	Health   *stage.Health
 	Mux      *http.ServeMux
+
+	mu       sync.Mutex
+	expected map[string]bool // routes a worker kind will register once it is connected
+}
+
+// Expect says a route will be registered on Mux once the worker is ready;
+// until then it answers 503 with Retry-After instead of 404, so clients retry.
+func (p *Probes) Expect(path string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.expected == nil {
+		p.expected = map[string]bool{}
+	}
+	p.expected[path] = true
+}
+
+func (p *Probes) routes() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := p.Mux.Handler(r); pattern == "" {
+			p.mu.Lock()
+			expected := p.expected[r.URL.Path]
+			p.mu.Unlock()
+			if expected {
+				w.Header().Set("Retry-After", "2")
+				http.Error(w, "starting: not connected to NATS yet", http.StatusServiceUnavailable)
+				return
+			}
+		}
+		p.Mux.ServeHTTP(w, r)
+	})
 }
 
 // NewProbes returns probes with the Go and process collectors registered.
@@ -34,7 +65,7 @@ func NewProbes() *Probes {
 // Handler serves the probes and everything registered on Mux.
 func (p *Probes) Handler() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/", p.Mux)
+	mux.Handle("/", p.routes())
 	mux.Handle("/metrics", promhttp.HandlerFor(p.Registry, promhttp.HandlerOpts{Registry: p.Registry}))
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n"))

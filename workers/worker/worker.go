@@ -78,6 +78,9 @@ func Run(ctx context.Context, cfg Config) error {
 		probes = NewProbes()
 	}
 	probes.Health.Set("nats", errors.New("connecting"))
+	if cfg.Kind == Ingest {
+		probes.Expect("/articles")
+	}
 	if err := probes.Serve(ctx, cfg.HTTPAddr, log); err != nil {
 		return err
 	}

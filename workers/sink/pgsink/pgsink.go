@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/dewire/dewire/pipeline/article"
-	"github.com/dewire/dewire/workers/sink"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -117,8 +116,8 @@ func createTable(ctx context.Context, conn *pgx.Conn) error {
 // (id, rev) with the same content hash, or, when that row holds other
 // content, any revision of the id with this hash. A row is never
 // overwritten: other content under a stored (id, rev) is inserted under the
-// next free revision, flagged sink.FlagRevisionReassigned, by the rule all
-// sink writers share (sink.ResolveRevision). a itself is not changed.
+// next free revision, flagged article.FlagRevisionReassigned, by the rule all
+// sink writers share (article.ResolveRevision). a itself is not changed.
 func (s *Sink) Write(ctx context.Context, a *article.Article) (inserted bool, err error) {
 	if a == nil {
 		return false, fmt.Errorf("%w: nil article", ErrInvalidRecord)
@@ -157,14 +156,14 @@ func (s *Sink) Write(ctx context.Context, a *article.Article) (inserted bool, er
 			if err != nil {
 				return err
 			}
-			rev, dup := sink.ResolveRevision(held, a.Rev, a.Hash)
+			rev, dup := article.ResolveRevision(held, a.Rev, a.Hash)
 			if dup {
 				done = true
 				return nil
 			}
 			rec := a
 			if rev != a.Rev {
-				rec = sink.Reassign(a, rev)
+				rec = article.Reassign(a, rev)
 			}
 			done, err = insert(ctx, tx, rec)
 			inserted = done
