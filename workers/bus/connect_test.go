@@ -19,22 +19,14 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nkeys"
 
+	"github.com/dewire/dewire/internal/natstest"
 	"github.com/dewire/dewire/workers/bus"
 )
 
-func startServer(t *testing.T, opts *server.Options) string {
+// startServer starts a server changed by opts and returns its client URL.
+func startServer(t *testing.T, opts func(*server.Options)) string {
 	t.Helper()
-	opts.Host, opts.Port, opts.NoLog, opts.NoSigs = "127.0.0.1", -1, true, true
-	s, err := server.NewServer(opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("server not ready")
-	}
-	t.Cleanup(s.Shutdown)
-	return s.ClientURL()
+	return natstest.Server(t, opts).URL()
 }
 
 func connect(t *testing.T, c bus.Conn) error {
@@ -50,7 +42,7 @@ func connect(t *testing.T, c bus.Conn) error {
 }
 
 func TestConnectWithUserAndPassword(t *testing.T) {
-	url := startServer(t, &server.Options{Username: "normalize", Password: "s3cret"})
+	url := startServer(t, func(o *server.Options) { o.Username, o.Password = "normalize", "s3cret" })
 	if err := connect(t, bus.Conn{URL: url, User: "normalize", Password: "s3cret"}); err != nil {
 		t.Fatalf("right password: %v", err)
 	}
@@ -63,7 +55,7 @@ func TestConnectWithAnNKeySeedFile(t *testing.T) {
 	kp, _ := nkeys.CreateUser()
 	pub, _ := kp.PublicKey()
 	seed, _ := kp.Seed()
-	url := startServer(t, &server.Options{Nkeys: []*server.NkeyUser{{Nkey: pub}}})
+	url := startServer(t, func(o *server.Options) { o.Nkeys = []*server.NkeyUser{{Nkey: pub}} })
 	seedFile := filepath.Join(t.TempDir(), "user.nk")
 	os.WriteFile(seedFile, seed, 0o600)
 	if err := connect(t, bus.Conn{URL: url, NKeyFile: seedFile}); err != nil {
@@ -86,9 +78,9 @@ func TestConnectOverMutualTLS(t *testing.T) {
 
 	pool := x509.NewCertPool()
 	pool.AddCert(ca)
-	url := startServer(t, &server.Options{
-		TLS: true, TLSVerify: true, TLSTimeout: 5,
-		TLSConfig: &tls.Config{Certificates: []tls.Certificate{srvCert}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12},
+	url := startServer(t, func(o *server.Options) {
+		o.TLS, o.TLSVerify, o.TLSTimeout = true, true, 5
+		o.TLSConfig = &tls.Config{Certificates: []tls.Certificate{srvCert}, ClientCAs: pool, ClientAuth: tls.RequireAndVerifyClientCert, MinVersion: tls.VersionTLS12}
 	})
 	c := bus.Conn{URL: url, CAFile: filepath.Join(dir, "ca.pem"), CertFile: filepath.Join(dir, "client.pem"), KeyFile: filepath.Join(dir, "client-key.pem")}
 	if err := connect(t, c); err != nil {

@@ -10,24 +10,16 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/dewire/dewire/internal/natstest"
 	"github.com/dewire/dewire/pipeline/intake"
 	"github.com/dewire/dewire/workers/bus"
 	"github.com/dewire/dewire/workers/ingest"
 )
 
+// withJS starts a JetStream server with the dewire topology.
 func withJS(t *testing.T) jetstream.JetStream {
 	t.Helper()
-	srv, err := bus.Embedded{StoreDir: t.TempDir()}.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(srv.Shutdown)
-	nc, err := bus.Connect(context.Background(), bus.Conn{InProcess: srv}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, _ := jetstream.New(nc)
+	js := natstest.Server(t).JetStream()
 	if err := bus.DefaultTopology().Ensure(context.Background(), js); err != nil {
 		t.Fatal(err)
 	}

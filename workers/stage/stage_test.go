@@ -13,37 +13,38 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"go.uber.org/zap/zaptest"
 
+	"github.com/dewire/dewire/internal/natstest"
 	"github.com/dewire/dewire/workers/bus"
 	"github.com/dewire/dewire/workers/stage"
 )
 
-// withJS starts an embedded server with the dewire topology (short AckWait,
-// few deliveries so failure paths are quick) and returns its JetStream.
-func withJS(t *testing.T, store string) (jetstream.JetStream, func()) {
-	t.Helper()
-	srv, err := bus.Embedded{StoreDir: store}.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	nc, err := bus.Connect(context.Background(), bus.Conn{InProcess: srv}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	js, _ := jetstream.New(nc)
+// topology is the dewire topology with a short AckWait and few deliveries,
+// so failure paths are quick.
+func topology(replicas int) bus.Topology {
 	topo := bus.DefaultTopology()
 	topo.AckWait = time.Second
 	topo.MaxDeliver = 3
-	if err := topo.Ensure(context.Background(), js); err != nil {
+	topo.Replicas = replicas
+	return topo
+}
+
+func ensure(t *testing.T, js jetstream.JetStream, replicas int) jetstream.JetStream {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := topology(replicas).Ensure(ctx, js); err != nil {
 		t.Fatal(err)
 	}
-	stop := func() {
-		nc.Close()
-		srv.Shutdown()
-		srv.WaitForShutdown()
-	}
-	t.Cleanup(stop)
-	return js, stop
+	return js
 }
+
+// withJS starts a server with the topology and returns it and its JetStream.
+func withJS(t *testing.T, opts ...natstest.Option) (*natstest.Node, jetstream.JetStream) {
+	t.Helper()
+	n := natstest.Server(t, opts...)
+	return n, ensure(t, n.JetStream(), 1)
+}
+
 
 func publishN(t *testing.T, js jetstream.JetStream, n int) {
 	t.Helper()
@@ -100,17 +101,6 @@ func streamMsgs(t *testing.T, js jetstream.JetStream, name string) uint64 {
 	return info.State.Msgs
 }
 
-func eventually(t *testing.T, d time.Duration, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
 func exactlyOnce(t *testing.T, got map[string]int, n int) {
 	t.Helper()
 	if len(got) != n {
@@ -124,7 +114,7 @@ func exactlyOnce(t *testing.T, got map[string]int, n int) {
 }
 
 func TestWorkerKilledMidMessageLosesAndDuplicatesNothing(t *testing.T) {
-	js, _ := withJS(t, t.TempDir())
+	_, js := withJS(t)
 	publishN(t, js, 40)
 
 	ctx, kill := context.WithCancel(context.Background())
@@ -157,12 +147,12 @@ func TestWorkerKilledMidMessageLosesAndDuplicatesNothing(t *testing.T) {
 	ctx2, stop := context.WithCancel(context.Background())
 	defer stop()
 	go stage.Run(ctx2, js, rawConfig(), forward)
-	eventually(t, 20*time.Second, "the raw stream is empty", func() bool { return streamMsgs(t, js, bus.StreamRaw) == 0 })
+	natstest.Eventually(t, 20*time.Second, "the raw stream is empty", func() bool { return streamMsgs(t, js, bus.StreamRaw) == 0 })
 	exactlyOnce(t, downstream(t, js), 40)
 }
 
 func TestCrashBetweenPublishAndAckIsDeduplicated(t *testing.T) {
-	js, _ := withJS(t, t.TempDir())
+	_, js := withJS(t)
 	publishN(t, js, 20)
 
 	ctx, kill := context.WithCancel(context.Background())
@@ -181,13 +171,12 @@ func TestCrashBetweenPublishAndAckIsDeduplicated(t *testing.T) {
 	ctx2, stop := context.WithCancel(context.Background())
 	defer stop()
 	go stage.Run(ctx2, js, rawConfig(), forward)
-	eventually(t, 20*time.Second, "the raw stream is empty", func() bool { return streamMsgs(t, js, bus.StreamRaw) == 0 })
+	natstest.Eventually(t, 20*time.Second, "the raw stream is empty", func() bool { return streamMsgs(t, js, bus.StreamRaw) == 0 })
 	exactlyOnce(t, downstream(t, js), 20)
 }
 
 func TestServerRestartMidStreamLosesAndDuplicatesNothing(t *testing.T) {
-	store := t.TempDir()
-	js, stopServer := withJS(t, store)
+	srv, js := withJS(t)
 	publishN(t, js, 60)
 	ctx, stop := context.WithCancel(context.Background())
 	var n atomic.Int32
@@ -196,20 +185,21 @@ func TestServerRestartMidStreamLosesAndDuplicatesNothing(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 		return forward(ctx, m)
 	})
-	eventually(t, 10*time.Second, "some messages are handled", func() bool { return n.Load() >= 15 })
-	stopServer() // the server goes away under the worker
+	natstest.Eventually(t, 10*time.Second, "some messages are handled", func() bool { return n.Load() >= 15 })
+	srv.Shutdown() // the server goes away under the worker
 	stop()
 
-	js2, _ := withJS(t, store)
+	srv.Restart()
+	js2 := srv.JetStream()
 	ctx2, stop2 := context.WithCancel(context.Background())
 	defer stop2()
 	go stage.Run(ctx2, js2, rawConfig(), forward)
-	eventually(t, 20*time.Second, "the raw stream is empty", func() bool { return streamMsgs(t, js2, bus.StreamRaw) == 0 })
+	natstest.Eventually(t, 20*time.Second, "the raw stream is empty", func() bool { return streamMsgs(t, js2, bus.StreamRaw) == 0 })
 	exactlyOnce(t, downstream(t, js2), 60)
 }
 
 func TestFailingHandlerBacksOffThenDeadLettersWithItsReason(t *testing.T) {
-	js, _ := withJS(t, t.TempDir())
+	_, js := withJS(t)
 	publishN(t, js, 1)
 	cfg := rawConfig()
 	cfg.Backoff = func(n uint64) time.Duration { return 50 * time.Millisecond }
@@ -220,7 +210,7 @@ func TestFailingHandlerBacksOffThenDeadLettersWithItsReason(t *testing.T) {
 		calls.Add(1)
 		return nil, fmt.Errorf("engine timed out")
 	})
-	eventually(t, 20*time.Second, "the message is dead-lettered", func() bool { return streamMsgs(t, js, bus.StreamDLQ) == 1 })
+	natstest.Eventually(t, 20*time.Second, "the message is dead-lettered", func() bool { return streamMsgs(t, js, bus.StreamDLQ) == 1 })
 	if c := calls.Load(); c != 3 {
 		t.Errorf("handler ran %d times, want MaxDeliver = 3", c)
 	}
@@ -237,7 +227,7 @@ func TestFailingHandlerBacksOffThenDeadLettersWithItsReason(t *testing.T) {
 }
 
 func TestMessageThatRunsOutOfDeliveriesReachesTheDLQThroughTheAdvisory(t *testing.T) {
-	js, _ := withJS(t, t.TempDir())
+	_, js := withJS(t)
 	publishN(t, js, 1)
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
@@ -269,16 +259,16 @@ func TestMessageThatRunsOutOfDeliveriesReachesTheDLQThroughTheAdvisory(t *testin
 	for range b.Messages() {
 		t.Fatal("a message was delivered beyond MaxDeliver")
 	}
-	eventually(t, 20*time.Second, "the mover dead-letters it", func() bool { return streamMsgs(t, js, bus.StreamDLQ) == 1 })
+	natstest.Eventually(t, 20*time.Second, "the mover dead-letters it", func() bool { return streamMsgs(t, js, bus.StreamDLQ) == 1 })
 	m := lastDLQ(t, js)
 	if !strings.Contains(m.Header.Get(bus.HeaderReason), "ran out of deliveries") || m.Header.Get(bus.HeaderID) != "a000" {
 		t.Errorf("dead letter headers %v", m.Header)
 	}
-	eventually(t, 5*time.Second, "it is removed from the work queue", func() bool { return streamMsgs(t, js, bus.StreamRaw) == 0 })
+	natstest.Eventually(t, 5*time.Second, "it is removed from the work queue", func() bool { return streamMsgs(t, js, bus.StreamRaw) == 0 })
 }
 
 func TestPausedStageHoldsItsMessageAndResumesByItself(t *testing.T) {
-	js, _ := withJS(t, t.TempDir())
+	_, js := withJS(t)
 	publishN(t, js, 5)
 	var quota atomic.Bool
 	quota.Store(true)
@@ -309,7 +299,7 @@ func TestPausedStageHoldsItsMessageAndResumesByItself(t *testing.T) {
 		t.Fatalf("paused gauge = %v", got)
 	}
 	quota.Store(false)
-	eventually(t, 20*time.Second, "all five pass after the quota lifts", func() bool { return len(downstream(t, js)) == 5 })
+	natstest.Eventually(t, 20*time.Second, "all five pass after the quota lifts", func() bool { return len(downstream(t, js)) == 5 })
 	if streamMsgs(t, js, bus.StreamDLQ) != 0 {
 		t.Fatal("pausing dead-lettered a message")
 	}

@@ -7,40 +7,20 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/dewire/dewire/internal/natstest"
 	"github.com/dewire/dewire/pipeline/article"
 	"github.com/dewire/dewire/pipeline/mt"
 	"github.com/dewire/dewire/pipeline/mt/mttest"
 	"github.com/dewire/dewire/workers/tm"
 )
 
-// withJS starts an embedded JetStream server in a temporary folder.
+// withJS starts a JetStream server.
 func withJS(t *testing.T) jetstream.JetStream {
 	t.Helper()
-	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoLog: true, NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
-	t.Cleanup(ns.Shutdown)
-	nc, err := nats.Connect(ns.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(nc.Close)
-	js, err := jetstream.New(nc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return js
+	return natstest.Server(t).JetStream()
 }
 
 func TestKV(t *testing.T) {
