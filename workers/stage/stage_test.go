@@ -45,6 +45,17 @@ func withJS(t *testing.T, opts ...natstest.Option) (*natstest.Node, jetstream.Je
 	return n, ensure(t, n.JetStream(), 1)
 }
 
+// onBoth runs f against a single server with replicas 1 and against a
+// three-node cluster with replicas 3.
+func onBoth(t *testing.T, f func(t *testing.T, js jetstream.JetStream), opts ...natstest.Option) {
+	t.Run("replicas=1", func(t *testing.T) {
+		_, js := withJS(t, opts...)
+		f(t, js)
+	})
+	t.Run("replicas=3", func(t *testing.T) {
+		f(t, ensure(t, natstest.Cluster(t, 3, opts...).JetStream(), 3))
+	})
+}
 
 func publishN(t *testing.T, js jetstream.JetStream, n int) {
 	t.Helper()
