@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	dto "github.com/prometheus/client_model/go"
 	"go.uber.org/zap"
@@ -206,4 +207,30 @@ func TestOutputOverMaxPayloadDeadLettersItsInputAtOnce(t *testing.T) {
 			t.Errorf("dead letter of %s %q", m.Header.Get(bus.HeaderID), m.Data)
 		}
 	}, natstest.MaxPayload(maxPayload))
+}
+
+func TestUnansweredPublishIsRetriedThenDeadLettered(t *testing.T) {
+	_, js := withJS(t)
+	// Interest but no stream: a publish here never gets its PubAck.
+	sub, err := js.Conn().Subscribe("articles.void.>", func(*nats.Msg) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Unsubscribe()
+	publishN(t, js, 1)
+	cfg := rawConfig()
+	cfg.RequestTimeout = 200 * time.Millisecond
+	cfg.Backoff = func(uint64) time.Duration { return 50 * time.Millisecond }
+	var calls atomic.Int32
+	runStage(t, js, cfg, func(ctx context.Context, m stage.Msg) ([]stage.Out, error) {
+		calls.Add(1)
+		return []stage.Out{{Subject: "articles.void.test", MsgID: "void-" + m.Header.Get(bus.HeaderID), Data: m.Data}}, nil
+	})
+	natstest.Eventually(t, time.Minute, "the message is dead-lettered", func() bool { return streamMsgs(t, js, bus.StreamDLQ) == 1 })
+	if n := calls.Load(); n != 3 {
+		t.Errorf("handler ran %d times; a publish timeout must be retried up to MaxDeliver = 3", n)
+	}
+	if r := lastDLQ(t, js).Header.Get(bus.HeaderReason); !strings.Contains(r, "gave up after 3 deliveries") || !strings.Contains(r, "articles.void.test") {
+		t.Errorf("reason %q", r)
+	}
 }

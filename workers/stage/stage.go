@@ -104,7 +104,7 @@ func (c *Config) defaults(ackWait time.Duration) {
 	if c.HandlerTimeout <= 0 {
 		c.HandlerTimeout = 4 * ackWait
 	}
-	c.HandlerTimeout = max(c.HandlerTimeout, ackWait, time.Second)
+	c.HandlerTimeout = max(c.HandlerTimeout, ackWait)
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = defaultRequestTimeout
 	}
@@ -149,11 +149,7 @@ type Stage struct {
 // Run pulls and handles messages until ctx is cancelled, then stops pulling,
 // lets in-flight work finish within Config.Grace and returns nil.
 func Run(ctx context.Context, js jetstream.JetStream, cfg Config, h Handler) error {
-	timeout := cfg.RequestTimeout
-	if timeout <= 0 {
-		timeout = defaultRequestTimeout
-	}
-	bctx, cancel := context.WithTimeout(ctx, timeout)
+	bctx, cancel := context.WithTimeout(ctx, max(cfg.RequestTimeout, defaultRequestTimeout))
 	defer cancel()
 	cons, err := bus.Consumer(bctx, js, cfg.Stream, cfg.Consumer)
 	if err != nil {
