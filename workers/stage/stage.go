@@ -262,7 +262,8 @@ func (s *Stage) handle(jm jetstream.Msg, log *zap.Logger) {
 		zap.Uint64("delivery", meta.NumDelivered), zap.Uint64("stream_seq", meta.Sequence.Stream))
 
 	// Heartbeats keep the message ours while the handler or a pause runs,
-	// and while its output is published; they stop before it is settled.
+	// and while its output or dead letter is published; they stop just
+	// before it is settled, so none follows its ack, nak or term.
 	hbCtx, cancelHB := context.WithCancel(s.workCtx)
 	hbDone := make(chan struct{})
 	stopHB := func() {
@@ -297,7 +298,6 @@ func (s *Stage) handle(jm jetstream.Msg, log *zap.Logger) {
 			s.cfg.afterPublish(m)
 		}
 	}
-	stopHB()
 	if s.workCtx.Err() != nil {
 		// Shut down mid-message: leave it unacked, like a crash; the server redelivers it.
 		met.Messages.WithLabelValues(name, OutcomeAbandoned).Inc()
@@ -305,6 +305,7 @@ func (s *Stage) handle(jm jetstream.Msg, log *zap.Logger) {
 		return
 	}
 	if err == nil {
+		stopHB()
 		actx, cancel := context.WithTimeout(s.workCtx, s.cfg.RequestTimeout)
 		defer cancel()
 		if err := jm.DoubleAck(actx); err != nil {
@@ -322,7 +323,9 @@ func (s *Stage) handle(jm jetstream.Msg, log *zap.Logger) {
 		if last && !errors.Is(err, ErrPermanent) {
 			reason = fmt.Sprintf("gave up after %d deliveries: %s", meta.NumDelivered, reason)
 		}
-		if derr := s.deadLetter(m, reason); derr != nil {
+		derr := s.deadLetter(m, reason)
+		stopHB()
+		if derr != nil {
 			log.Error("dead-letter publish failed; retrying later", zap.Error(derr))
 			_ = jm.NakWithDelay(s.cfg.Backoff(meta.NumDelivered))
 			met.Messages.WithLabelValues(name, OutcomeRetry).Inc()
@@ -335,6 +338,7 @@ func (s *Stage) handle(jm jetstream.Msg, log *zap.Logger) {
 		log.Error("dead-lettered", zap.String("reason", reason))
 		return
 	}
+	stopHB()
 	delay := s.cfg.Backoff(meta.NumDelivered)
 	if nerr := jm.NakWithDelay(delay); nerr != nil {
 		log.Warn("nak failed; the message comes back after its ack wait", zap.Error(nerr))
