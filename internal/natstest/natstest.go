@@ -1,13 +1,9 @@
-// Package natstest starts real nats-servers with JetStream for tests: one
-// server on a loopback port, or a three-node cluster with routes between
-// the nodes. Every server keeps its store in a test temporary folder, can
-// be shut down and started again on the same port and store (an outage),
-// and is shut down when the test ends.
 package natstest
 
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"net/url"
 	"strings"
@@ -247,20 +243,28 @@ func Cluster(t testing.TB, n int, opts ...Option) *Nodes {
 	return c
 }
 
+// freePorts picks n free loopback ports below the usual ephemeral range
+// (32768 and up), so no port the kernel hands to another process's
+// connection or random listener takes one between the check and the bind.
 func freePorts(t testing.TB, n int) []int {
 	t.Helper()
 	var ports []int
 	var lns []net.Listener
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
+	defer func() {
+		for _, ln := range lns {
+			ln.Close()
+		}
+	}()
+	for try := 0; len(ports) < n; try++ {
+		if try == 1000 {
+			t.Fatalf("natstest: no %d free ports found", n)
+		}
+		ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", 20000+rand.IntN(12000)))
 		if err != nil {
-			t.Fatalf("natstest: reserve a port: %v", err)
+			continue // taken
 		}
 		lns = append(lns, ln)
 		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	for _, ln := range lns {
-		ln.Close()
 	}
 	return ports
 }

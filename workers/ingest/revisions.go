@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -61,7 +63,7 @@ func (r *KVRevisions) Assign(ctx context.Context, id, hash string) (int, bool, e
 				r.remember(id, 1, hash, seq)
 				return 1, false, nil
 			}
-			if !isConflict(err) {
+			if !retryWrite(ctx, err) {
 				return 0, false, fmt.Errorf("assign revision for %s: %w", id, err)
 			}
 		}
@@ -85,7 +87,7 @@ func (r *KVRevisions) Assign(ctx context.Context, id, hash string) (int, bool, e
 			r.remember(id, next.Rev, hash, nseq)
 			return next.Rev, false, nil
 		}
-		if !isConflict(err) {
+		if !retryWrite(ctx, err) {
 			return 0, false, fmt.Errorf("assign revision for %s: %w", id, err)
 		}
 	}
@@ -99,7 +101,7 @@ func (r *KVRevisions) Confirm(ctx context.Context, id string, rev int) error {
 		b, _ := json.Marshal(article.Revision{Rev: rev, Hash: p.hash, Published: true})
 		if _, err := r.kv.Update(ctx, id, b, p.seq); err == nil {
 			return nil
-		} else if !isConflict(err) {
+		} else if !retryWrite(ctx, err) {
 			return fmt.Errorf("confirm %s@%d: %w", id, rev, err)
 		}
 	}
@@ -115,7 +117,7 @@ func (r *KVRevisions) Confirm(ctx context.Context, id string, rev int) error {
 		b, _ := json.Marshal(cur)
 		if _, err := r.kv.Update(ctx, id, b, seq); err == nil {
 			return nil
-		} else if !isConflict(err) {
+		} else if !retryWrite(ctx, err) {
 			return fmt.Errorf("confirm %s@%d: %w", id, rev, err)
 		}
 	}
@@ -137,10 +139,54 @@ func (r *KVRevisions) get(ctx context.Context, id string) (article.Revision, uin
 	return cur, e.Revision(), true, nil
 }
 
+// errCodeLastSeqNotReady is the server's "expected last sequence per
+// subject temporarily unavailable" (503) on a replicated stream: the
+// compare-and-set could not be checked yet and is worth retrying.
+const errCodeLastSeqNotReady jetstream.ErrorCode = 10163
+
+// isConflict reports whether a compare-and-set write lost to another
+// writer. A single-replica stream answers "wrong last sequence" with code
+// 10071; a replicated one, when the competing write is still in flight,
+// with 10164; the KV client wraps either in ErrKeyExists (Create) or
+// ErrKeyRevisionMismatch (Update).
 func isConflict(err error) bool {
-	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence {
+	if errors.Is(err, jetstream.ErrKeyExists) || errors.Is(err, jetstream.ErrKeyRevisionMismatch) {
 		return true
 	}
-	return errors.Is(err, jetstream.ErrKeyExists)
+	var apiErr *jetstream.APIError
+	if !errors.As(err, &apiErr) {
+		return false
+	}
+	switch apiErr.ErrorCode {
+	case jetstream.JSErrCodeStreamWrongLastSequence, jetstream.JSErrCodeStreamWrongLastSequenceConstant:
+		return true
+	}
+	return false
+}
+
+// notReady reports whether the server could not check a compare-and-set
+// yet; the write is retried after a short wait.
+func notReady(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == errCodeLastSeqNotReady
+}
+
+// retryWrite reports whether a failed compare-and-set write should be
+// tried again from a fresh read, pausing briefly when the server was not
+// ready; it returns false for any other error or when ctx ends.
+func retryWrite(ctx context.Context, err error) bool {
+	if isConflict(err) {
+		return true
+	}
+	if !notReady(err) {
+		return false
+	}
+	t := time.NewTimer(time.Duration(10+rand.IntN(40)) * time.Millisecond)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }

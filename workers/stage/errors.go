@@ -9,6 +9,18 @@ import (
 // record): the message goes to the DLQ at once instead of being retried.
 var ErrPermanent = errors.New("permanent failure")
 
+// ErrHandlerPanic is the cause of a message whose handler panicked; the
+// message is dead-lettered with a reason starting "handler.panic".
+var ErrHandlerPanic = errors.New("handler.panic")
+
+// ErrHandlerTimeout is the cause of a handler call that ran past
+// Config.HandlerTimeout; the message is retried.
+var ErrHandlerTimeout = errors.New("handler.timeout")
+
+// ErrTooLarge is the cause of an output bigger than the server's
+// max_payload, which can never be published: its input is dead-lettered.
+var ErrTooLarge = errors.New("record.too_large")
+
 // Permanent wraps err so the stage dead-letters the message at once.
 func Permanent(err error) error {
 	if err == nil {

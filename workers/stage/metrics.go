@@ -18,6 +18,7 @@ const (
 	OutcomeRetry     = "retry"
 	OutcomeDLQ       = "dead_lettered"
 	OutcomeAbandoned = "abandoned" // shutdown before the handler finished; redelivered later
+	OutcomeTimedOut  = "timed_out" // the handler ran past its deadline; retried
 )
 
 // NewMetrics registers the stage metrics with reg (nil: not registered).

@@ -61,8 +61,16 @@ type Config struct {
 	PollWait time.Duration
 	// MaxPauseProbe caps the wait between retries while paused. Default 5m.
 	MaxPauseProbe time.Duration
-	Log           *zap.Logger
-	Metrics       *Metrics
+	// HandlerTimeout is the deadline of one handler call, passed in its
+	// context. A handler still running then loses the message: heartbeats
+	// stop, the message is retried with backoff and its slot freed.
+	// Default 4×AckWait; never less than AckWait.
+	HandlerTimeout time.Duration
+	// RequestTimeout bounds every wait on the server: publishes, acks and
+	// dead-letter publishes. Default 10s.
+	RequestTimeout time.Duration
+	Log            *zap.Logger
+	Metrics        *Metrics
 	// OnDeadLetter, when set, is told about every message this stage dead-letters.
 	OnDeadLetter func(m Msg, reason string)
 
@@ -93,6 +101,13 @@ func (c *Config) defaults(ackWait time.Duration) {
 	if c.MaxPauseProbe <= 0 {
 		c.MaxPauseProbe = 5 * time.Minute
 	}
+	if c.HandlerTimeout <= 0 {
+		c.HandlerTimeout = 4 * ackWait
+	}
+	c.HandlerTimeout = max(c.HandlerTimeout, ackWait)
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = defaultRequestTimeout
+	}
 	if c.Log == nil {
 		c.Log = zap.NewNop()
 	}
@@ -100,6 +115,8 @@ func (c *Config) defaults(ackWait time.Duration) {
 		c.Metrics = NewMetrics(nil)
 	}
 }
+
+const defaultRequestTimeout = 10 * time.Second
 
 // NoGrace, as Config.Grace, abandons in-flight work the moment the context is cancelled.
 const NoGrace = -1
@@ -132,11 +149,13 @@ type Stage struct {
 // Run pulls and handles messages until ctx is cancelled, then stops pulling,
 // lets in-flight work finish within Config.Grace and returns nil.
 func Run(ctx context.Context, js jetstream.JetStream, cfg Config, h Handler) error {
-	cons, err := bus.Consumer(ctx, js, cfg.Stream, cfg.Consumer)
+	bctx, cancel := context.WithTimeout(ctx, max(cfg.RequestTimeout, defaultRequestTimeout))
+	defer cancel()
+	cons, err := bus.Consumer(bctx, js, cfg.Stream, cfg.Consumer)
 	if err != nil {
 		return err
 	}
-	info, err := cons.Info(ctx)
+	info, err := cons.Info(bctx)
 	if err != nil {
 		return fmt.Errorf("stage %s: consumer info: %w", cfg.Name, err)
 	}
@@ -169,16 +188,27 @@ func (s *Stage) run(ctx context.Context) error {
 		if !s.waitUnpaused(ctx) {
 			break
 		}
-		// Wait for a free slot, then pull a full window: one pull request
-		// serves many messages, and each is dispatched as a slot frees up.
+		// Wait for a free slot, then take every other free one and pull as
+		// many messages as there are slots: each message fetched starts at
+		// once, none waits in our hands while its ack deadline runs.
 		select {
 		case slots <- struct{}{}:
-			<-slots
 		case <-ctx.Done():
 			continue
 		}
-		batch, err := s.cons.Fetch(s.cfg.Concurrency, jetstream.FetchMaxWait(s.cfg.PollWait))
+		free := 1
+	take:
+		for free < s.cfg.Concurrency {
+			select {
+			case slots <- struct{}{}:
+				free++
+			default:
+				break take
+			}
+		}
+		batch, err := s.cons.Fetch(free, jetstream.FetchMaxWait(s.cfg.PollWait))
 		if err != nil {
+			release(slots, free)
 			if ctx.Err() != nil {
 				break
 			}
@@ -187,12 +217,13 @@ func (s *Stage) run(ctx context.Context) error {
 			continue
 		}
 		for m := range batch.Messages() {
-			if !s.acquire(slots) {
-				// No slot in time (handlers are slow or paused): give it back
-				// rather than let its ack deadline run out in our hands.
-				_ = m.Nak()
-				continue
+			if free == 0 {
+				// The server never sends more than asked; should it, wait
+				// for a slot rather than hand the message back.
+				slots <- struct{}{}
+				free++
 			}
+			free--
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -200,6 +231,7 @@ func (s *Stage) run(ctx context.Context) error {
 				s.handle(m, log)
 			}()
 		}
+		release(slots, free)
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			log.Warn("pull ended with error", zap.Error(err))
 			sleep(ctx, s.cfg.PollWait)
@@ -229,10 +261,18 @@ func (s *Stage) handle(jm jetstream.Msg, log *zap.Logger) {
 	log = log.With(zap.String("id", m.Header.Get(bus.HeaderID)), zap.String("rev", m.Header.Get(bus.HeaderRev)),
 		zap.Uint64("delivery", meta.NumDelivered), zap.Uint64("stream_seq", meta.Sequence.Stream))
 
-	// Heartbeats keep the message ours while the handler or a pause runs.
-	hbCtx, stopHB := context.WithCancel(s.workCtx)
+	// Heartbeats keep the message ours while the handler or a pause runs,
+	// and while its output or dead letter is published; they stop just
+	// before it is settled, so none follows its ack, nak or term.
+	hbCtx, cancelHB := context.WithCancel(s.workCtx)
+	hbDone := make(chan struct{})
+	stopHB := func() {
+		cancelHB()
+		<-hbDone
+	}
 	defer stopHB()
 	go func() {
+		defer close(hbDone)
 		t := time.NewTicker(s.cfg.Heartbeat)
 		defer t.Stop()
 		for {
@@ -247,7 +287,7 @@ func (s *Stage) handle(jm jetstream.Msg, log *zap.Logger) {
 		}
 	}()
 
-	outs, err := s.h(s.workCtx, m)
+	outs, err := s.call(m, log)
 	var pe *PauseError
 	if errors.As(err, &pe) {
 		outs, err = s.holdPaused(m, pe, log)
@@ -265,7 +305,10 @@ func (s *Stage) handle(jm jetstream.Msg, log *zap.Logger) {
 		return
 	}
 	if err == nil {
-		if err := jm.DoubleAck(s.workCtx); err != nil {
+		stopHB()
+		actx, cancel := context.WithTimeout(s.workCtx, s.cfg.RequestTimeout)
+		defer cancel()
+		if err := jm.DoubleAck(actx); err != nil {
 			// The output is already stored; a redelivery re-publishes it as a duplicate.
 			log.Warn("ack failed; the message will be redelivered and its output deduplicated", zap.Error(err))
 		}
@@ -280,7 +323,9 @@ func (s *Stage) handle(jm jetstream.Msg, log *zap.Logger) {
 		if last && !errors.Is(err, ErrPermanent) {
 			reason = fmt.Sprintf("gave up after %d deliveries: %s", meta.NumDelivered, reason)
 		}
-		if derr := s.deadLetter(m, reason); derr != nil {
+		derr := s.deadLetter(m, reason)
+		stopHB()
+		if derr != nil {
 			log.Error("dead-letter publish failed; retrying later", zap.Error(derr))
 			_ = jm.NakWithDelay(s.cfg.Backoff(meta.NumDelivered))
 			met.Messages.WithLabelValues(name, OutcomeRetry).Inc()
@@ -293,26 +338,64 @@ func (s *Stage) handle(jm jetstream.Msg, log *zap.Logger) {
 		log.Error("dead-lettered", zap.String("reason", reason))
 		return
 	}
+	stopHB()
 	delay := s.cfg.Backoff(meta.NumDelivered)
-	_ = jm.NakWithDelay(delay)
+	if nerr := jm.NakWithDelay(delay); nerr != nil {
+		log.Warn("nak failed; the message comes back after its ack wait", zap.Error(nerr))
+	}
+	if errors.Is(err, ErrHandlerTimeout) {
+		met.Messages.WithLabelValues(name, OutcomeTimedOut).Inc()
+		log.Error("handler ran past its deadline; retrying", zap.Error(err), zap.Duration("delay", delay))
+		return
+	}
 	met.Messages.WithLabelValues(name, OutcomeRetry).Inc()
 	log.Warn("handler failed; retrying", zap.Error(err), zap.Duration("delay", delay))
 }
 
-// acquire takes a slot, waiting at most one heartbeat interval.
-func (s *Stage) acquire(slots chan struct{}) bool {
-	select {
-	case slots <- struct{}{}:
-		return true
-	default:
+// call runs the handler once with a deadline of Config.HandlerTimeout. A
+// handler that panics fails permanently (the stack goes to the log); one
+// still running at its deadline is left behind and the call fails with
+// ErrHandlerTimeout, so its message is retried and its slot freed.
+func (s *Stage) call(m Msg, log *zap.Logger) ([]Out, error) {
+	ctx, cancel := context.WithTimeout(s.workCtx, s.cfg.HandlerTimeout)
+	defer cancel()
+	type result struct {
+		outs []Out
+		err  error
 	}
-	t := time.NewTimer(s.cfg.Heartbeat)
-	defer t.Stop()
+	done := make(chan result, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				log.Error("handler panicked; dead-lettering the message", zap.Any("panic", r), zap.Stack("stack"))
+				done <- result{err: Permanent(fmt.Errorf("%w: %v", ErrHandlerPanic, r))}
+			}
+		}()
+		outs, err := s.h(ctx, m)
+		done <- result{outs, err}
+	}()
+	var r result
 	select {
-	case slots <- struct{}{}:
-		return true
-	case <-t.C:
-		return false
+	case r = <-done:
+	case <-ctx.Done():
+		select {
+		case r = <-done: // it returned just then
+		default:
+			if s.workCtx.Err() != nil {
+				return nil, s.workCtx.Err()
+			}
+			return nil, fmt.Errorf("%w after %s; still running", ErrHandlerTimeout, s.cfg.HandlerTimeout)
+		}
+	}
+	if r.err != nil && s.workCtx.Err() == nil && errors.Is(ctx.Err(), context.DeadlineExceeded) && !errors.Is(r.err, ErrPermanent) {
+		return nil, fmt.Errorf("%w after %s: %w", ErrHandlerTimeout, s.cfg.HandlerTimeout, r.err)
+	}
+	return r.outs, r.err
+}
+
+func release(slots chan struct{}, n int) {
+	for range n {
+		<-slots
 	}
 }
 
@@ -331,7 +414,7 @@ func (s *Stage) holdPaused(m Msg, pe *PauseError, log *zap.Logger) ([]Out, error
 		if !sleep(s.workCtx, wait) {
 			return nil, s.workCtx.Err()
 		}
-		outs, err := s.h(s.workCtx, m)
+		outs, err := s.call(m, log)
 		var again *PauseError
 		if !errors.As(err, &again) {
 			log.Info("stage resumed")
@@ -379,27 +462,57 @@ func (s *Stage) Paused() bool {
 }
 
 func (s *Stage) publish(outs []Out) error {
+	msgs := make([]*nats.Msg, 0, len(outs))
+	maxPayload := s.js.Conn().MaxPayload()
 	for _, o := range outs {
-		msg := &nats.Msg{Subject: o.Subject, Data: o.Data, Header: o.Header}
-		if msg.Header == nil {
-			msg.Header = nats.Header{}
+		msg := &nats.Msg{Subject: o.Subject, Data: o.Data, Header: nats.Header{}}
+		for k, v := range o.Header {
+			msg.Header[k] = append([]string(nil), v...)
 		}
-		ack, err := s.js.PublishMsg(s.workCtx, msg, jetstream.WithMsgID(o.MsgID))
+		msg.Header.Set(jetstream.MsgIDHeader, o.MsgID)
+		if size := int64(len(msg.Data) + headerSize(msg.Header)); maxPayload > 0 && size > maxPayload {
+			// The server refuses it on every try: fail the input now.
+			return Permanent(fmt.Errorf("%w: %d bytes, server max_payload %d (%s %s)", ErrTooLarge, size, maxPayload, o.Subject, o.MsgID))
+		}
+		msgs = append(msgs, msg)
+	}
+	for i, msg := range msgs {
+		ctx, cancel := context.WithTimeout(s.workCtx, s.cfg.RequestTimeout)
+		ack, err := s.js.PublishMsg(ctx, msg, jetstream.WithMsgID(outs[i].MsgID))
+		cancel()
+		if errors.Is(err, nats.ErrMaxPayload) {
+			return Permanent(fmt.Errorf("%w: %d bytes, server max_payload %d (%s %s): %w",
+				ErrTooLarge, len(msg.Data)+headerSize(msg.Header), s.js.Conn().MaxPayload(), msg.Subject, outs[i].MsgID, err))
+		}
 		if err != nil {
-			return fmt.Errorf("publish %s (%s): %w", o.Subject, o.MsgID, err)
+			return fmt.Errorf("publish %s (%s): %w", msg.Subject, outs[i].MsgID, err)
 		}
 		s.cfg.Metrics.Published.WithLabelValues(s.cfg.Name, strconv.FormatBool(ack.Duplicate)).Inc()
 	}
 	return nil
 }
 
+// headerSize is the size of h on the wire (the NATS/1.0 header block).
+func headerSize(h nats.Header) int {
+	if len(h) == 0 {
+		return 0
+	}
+	n := len("NATS/1.0\r\n") + len("\r\n")
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(v) + len(": \r\n")
+		}
+	}
+	return n
+}
+
 func (s *Stage) deadLetter(m Msg, reason string) error {
 	out := DeadLetter(s.cfg.Name, m, reason)
-	ack, err := s.js.PublishMsg(s.workCtx, &nats.Msg{Subject: out.Subject, Data: out.Data, Header: out.Header}, jetstream.WithMsgID(out.MsgID))
-	if err != nil {
+	ctx, cancel := context.WithTimeout(s.workCtx, s.cfg.RequestTimeout)
+	defer cancel()
+	if _, err := s.js.PublishMsg(ctx, &nats.Msg{Subject: out.Subject, Data: out.Data, Header: out.Header}, jetstream.WithMsgID(out.MsgID)); err != nil {
 		return err
 	}
-	_ = ack
 	if s.cfg.OnDeadLetter != nil {
 		s.cfg.OnDeadLetter(m, reason)
 	}

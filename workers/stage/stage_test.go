@@ -45,6 +45,17 @@ func withJS(t *testing.T, opts ...natstest.Option) (*natstest.Node, jetstream.Je
 	return n, ensure(t, n.JetStream(), 1)
 }
 
+// onBoth runs f against a single server with replicas 1 and against a
+// three-node cluster with replicas 3.
+func onBoth(t *testing.T, f func(t *testing.T, js jetstream.JetStream), opts ...natstest.Option) {
+	t.Run("replicas=1", func(t *testing.T) {
+		_, js := withJS(t, opts...)
+		f(t, js)
+	})
+	t.Run("replicas=3", func(t *testing.T) {
+		f(t, ensure(t, natstest.Cluster(t, 3, opts...).JetStream(), 3))
+	})
+}
 
 func publishN(t *testing.T, js jetstream.JetStream, n int) {
 	t.Helper()
@@ -114,65 +125,67 @@ func exactlyOnce(t *testing.T, got map[string]int, n int) {
 }
 
 func TestWorkerKilledMidMessageLosesAndDuplicatesNothing(t *testing.T) {
-	_, js := withJS(t)
-	publishN(t, js, 40)
+	onBoth(t, func(t *testing.T, js jetstream.JetStream) {
+		publishN(t, js, 40)
 
-	ctx, kill := context.WithCancel(context.Background())
-	var handled atomic.Int32
-	blocked := make(chan struct{})
-	var once sync.Once
-	cfg := rawConfig()
-	cfg.Grace = stage.NoGrace
-	done := make(chan error, 1)
-	go func() {
-		done <- stage.Run(ctx, js, cfg, func(hctx context.Context, m stage.Msg) ([]stage.Out, error) {
-			if handled.Add(1) == 10 {
-				once.Do(func() { close(blocked) })
-				<-hctx.Done() // the process dies with this message in hand
-				return nil, hctx.Err()
-			}
-			return forward(hctx, m)
-		})
-	}()
-	<-blocked
-	kill()
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if streamMsgs(t, js, bus.StreamRaw) == 0 {
-		t.Fatal("the message in hand was acknowledged although its worker died")
-	}
+		ctx, kill := context.WithCancel(context.Background())
+		var handled atomic.Int32
+		blocked := make(chan struct{})
+		var once sync.Once
+		cfg := rawConfig()
+		cfg.Grace = stage.NoGrace
+		done := make(chan error, 1)
+		go func() {
+			done <- stage.Run(ctx, js, cfg, func(hctx context.Context, m stage.Msg) ([]stage.Out, error) {
+				if handled.Add(1) == 10 {
+					once.Do(func() { close(blocked) })
+					<-hctx.Done() // the process dies with this message in hand
+					return nil, hctx.Err()
+				}
+				return forward(hctx, m)
+			})
+		}()
+		<-blocked
+		kill()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		if streamMsgs(t, js, bus.StreamRaw) == 0 {
+			t.Fatal("the message in hand was acknowledged although its worker died")
+		}
 
-	// A fresh replica takes over; the abandoned message comes back after AckWait.
-	ctx2, stop := context.WithCancel(context.Background())
-	defer stop()
-	go stage.Run(ctx2, js, rawConfig(), forward)
-	natstest.Eventually(t, 20*time.Second, "the raw stream is empty", func() bool { return streamMsgs(t, js, bus.StreamRaw) == 0 })
-	exactlyOnce(t, downstream(t, js), 40)
+		// A fresh replica takes over; the abandoned message comes back after AckWait.
+		ctx2, stop := context.WithCancel(context.Background())
+		defer stop()
+		go stage.Run(ctx2, js, rawConfig(), forward)
+		natstest.Eventually(t, 20*time.Second, "the raw stream is empty", func() bool { return streamMsgs(t, js, bus.StreamRaw) == 0 })
+		exactlyOnce(t, downstream(t, js), 40)
+	})
 }
 
 func TestCrashBetweenPublishAndAckIsDeduplicated(t *testing.T) {
-	_, js := withJS(t)
-	publishN(t, js, 20)
+	onBoth(t, func(t *testing.T, js jetstream.JetStream) {
+		publishN(t, js, 20)
 
-	ctx, kill := context.WithCancel(context.Background())
-	cfg := rawConfig()
-	cfg.Grace = stage.NoGrace
-	var n atomic.Int32
-	stage.SetAfterPublish(&cfg, func(stage.Msg) {
-		if n.Add(1) == 5 {
-			kill() // output stored, input not yet acknowledged
-		}
+		ctx, kill := context.WithCancel(context.Background())
+		cfg := rawConfig()
+		cfg.Grace = stage.NoGrace
+		var n atomic.Int32
+		stage.SetAfterPublish(&cfg, func(stage.Msg) {
+			if n.Add(1) == 5 {
+				kill() // output stored, input not yet acknowledged
+			}
+		})
+		done := make(chan error, 1)
+		go func() { done <- stage.Run(ctx, js, cfg, forward) }()
+		<-done
+
+		ctx2, stop := context.WithCancel(context.Background())
+		defer stop()
+		go stage.Run(ctx2, js, rawConfig(), forward)
+		natstest.Eventually(t, 20*time.Second, "the raw stream is empty", func() bool { return streamMsgs(t, js, bus.StreamRaw) == 0 })
+		exactlyOnce(t, downstream(t, js), 20)
 	})
-	done := make(chan error, 1)
-	go func() { done <- stage.Run(ctx, js, cfg, forward) }()
-	<-done
-
-	ctx2, stop := context.WithCancel(context.Background())
-	defer stop()
-	go stage.Run(ctx2, js, rawConfig(), forward)
-	natstest.Eventually(t, 20*time.Second, "the raw stream is empty", func() bool { return streamMsgs(t, js, bus.StreamRaw) == 0 })
-	exactlyOnce(t, downstream(t, js), 20)
 }
 
 func TestServerRestartMidStreamLosesAndDuplicatesNothing(t *testing.T) {
@@ -199,31 +212,32 @@ func TestServerRestartMidStreamLosesAndDuplicatesNothing(t *testing.T) {
 }
 
 func TestFailingHandlerBacksOffThenDeadLettersWithItsReason(t *testing.T) {
-	_, js := withJS(t)
-	publishN(t, js, 1)
-	cfg := rawConfig()
-	cfg.Backoff = func(n uint64) time.Duration { return 50 * time.Millisecond }
-	var calls atomic.Int32
-	ctx, stop := context.WithCancel(context.Background())
-	defer stop()
-	go stage.Run(ctx, js, cfg, func(context.Context, stage.Msg) ([]stage.Out, error) {
-		calls.Add(1)
-		return nil, fmt.Errorf("engine timed out")
+	onBoth(t, func(t *testing.T, js jetstream.JetStream) {
+		publishN(t, js, 1)
+		cfg := rawConfig()
+		cfg.Backoff = func(n uint64) time.Duration { return 50 * time.Millisecond }
+		var calls atomic.Int32
+		ctx, stop := context.WithCancel(context.Background())
+		defer stop()
+		go stage.Run(ctx, js, cfg, func(context.Context, stage.Msg) ([]stage.Out, error) {
+			calls.Add(1)
+			return nil, fmt.Errorf("engine timed out")
+		})
+		natstest.Eventually(t, 20*time.Second, "the message is dead-lettered", func() bool { return streamMsgs(t, js, bus.StreamDLQ) == 1 })
+		if c := calls.Load(); c != 3 {
+			t.Errorf("handler ran %d times, want MaxDeliver = 3", c)
+		}
+		m := lastDLQ(t, js)
+		if r := m.Header.Get(bus.HeaderReason); !strings.Contains(r, "gave up after 3 deliveries") || !strings.Contains(r, "engine timed out") {
+			t.Errorf("reason %q", r)
+		}
+		if m.Subject != "articles.dlq.normalize-de.test" || m.Header.Get(bus.HeaderSubject) != "articles.raw.test" {
+			t.Errorf("dead letter at %s from %s", m.Subject, m.Header.Get(bus.HeaderSubject))
+		}
+		if streamMsgs(t, js, bus.StreamRaw) != 0 {
+			t.Error("dead-lettered message is still in the work queue")
+		}
 	})
-	natstest.Eventually(t, 20*time.Second, "the message is dead-lettered", func() bool { return streamMsgs(t, js, bus.StreamDLQ) == 1 })
-	if c := calls.Load(); c != 3 {
-		t.Errorf("handler ran %d times, want MaxDeliver = 3", c)
-	}
-	m := lastDLQ(t, js)
-	if r := m.Header.Get(bus.HeaderReason); !strings.Contains(r, "gave up after 3 deliveries") || !strings.Contains(r, "engine timed out") {
-		t.Errorf("reason %q", r)
-	}
-	if m.Subject != "articles.dlq.normalize-de.test" || m.Header.Get(bus.HeaderSubject) != "articles.raw.test" {
-		t.Errorf("dead letter at %s from %s", m.Subject, m.Header.Get(bus.HeaderSubject))
-	}
-	if streamMsgs(t, js, bus.StreamRaw) != 0 {
-		t.Error("dead-lettered message is still in the work queue")
-	}
 }
 
 func TestMessageThatRunsOutOfDeliveriesReachesTheDLQThroughTheAdvisory(t *testing.T) {
@@ -317,4 +331,36 @@ func lastDLQ(t *testing.T, js jetstream.JetStream) *jetstream.RawStreamMsg {
 		t.Fatal(err)
 	}
 	return m
+}
+
+func TestStreamLeaderLossMidStreamLosesAndDuplicatesNothing(t *testing.T) {
+	c := natstest.Cluster(t, 3)
+	js := ensure(t, c.JetStream(), 3)
+	publishN(t, js, 60)
+	var n atomic.Int32
+	gate := make(chan struct{})
+	cfg := rawConfig()
+	cfg.RequestTimeout = 2 * time.Second
+	cfg.Backoff = func(uint64) time.Duration { return 100 * time.Millisecond }
+	runStage(t, js, cfg, func(ctx context.Context, m stage.Msg) ([]stage.Out, error) {
+		if n.Add(1) > 15 {
+			<-gate // the rest waits until the leader is gone
+		}
+		return forward(ctx, m)
+	})
+	natstest.Eventually(t, 20*time.Second, "15 messages are handled", func() bool { return n.Load() > 15 })
+	leader := c.WaitStreamLeader(bus.StreamNormalized)
+	leader.Shutdown() // the node leading the output stream goes away mid-stream
+	close(gate)
+	natstest.Eventually(t, 30*time.Second, "another node leads the output stream", func() bool {
+		l := c.StreamLeader(bus.StreamNormalized)
+		return l != nil && l != leader
+	})
+	leader.Restart()
+	c.WaitReady()
+	natstest.Eventually(t, time.Minute, "the raw stream is empty", func() bool { return streamMsgs(t, js, bus.StreamRaw) == 0 })
+	exactlyOnce(t, downstream(t, js), 60)
+	if d := streamMsgs(t, js, bus.StreamDLQ); d != 0 {
+		t.Errorf("%d dead letters", d)
+	}
 }

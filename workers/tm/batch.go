@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -19,6 +21,8 @@ const maxBatch = 256
 // status), instead of one round trip per key. Missing and deleted keys are
 // absent from the result.
 func (m *KV) GetMany(ctx context.Context, keys []string) (map[string]string, error) {
+	ctx, cancel := context.WithTimeout(ctx, m.timeout)
+	defer cancel()
 	out := make(map[string]string, len(keys))
 	for len(keys) > 0 {
 		n := min(len(keys), maxBatch)
@@ -44,20 +48,21 @@ func (m *KV) getBatch(ctx context.Context, keys []string, out map[string]string)
 		Batch     int      `json:"batch"`
 	}{subjects, len(subjects)})
 
-	nc := m.js.Conn()
-	inbox := nc.NewInbox()
-	sub, err := nc.SubscribeSync(inbox)
+	mux, err := m.replies()
 	if err != nil {
 		return fmt.Errorf("tm: batch get: %w", err)
 	}
-	defer sub.Unsubscribe()
-	if err := nc.PublishRequest("$JS.API.DIRECT.GET.KV_"+m.bucket, inbox, req); err != nil {
+	subject, replies, done := mux.open(len(keys) + 1)
+	defer done()
+	if err := m.js.Conn().PublishRequest("$JS.API.DIRECT.GET.KV_"+m.bucket, subject, req); err != nil {
 		return fmt.Errorf("tm: batch get: %w", err)
 	}
 	for {
-		msg, err := sub.NextMsgWithContext(ctx)
-		if err != nil {
-			return fmt.Errorf("tm: batch get: %w", err)
+		var msg *nats.Msg
+		select {
+		case msg = <-replies:
+		case <-ctx.Done():
+			return fmt.Errorf("tm: batch get of %d keys: %w", len(keys), timedOut(ctx.Err()))
 		}
 		switch status := msg.Header.Get("Status"); status {
 		case "":
@@ -77,9 +82,63 @@ func (m *KV) getBatch(ctx context.Context, keys []string, out map[string]string)
 	}
 }
 
+func (m *KV) replies() (*replyMux, error) {
+	m.muxOnce.Do(func() { m.mux, m.muxErr = newReplyMux(m.js.Conn()) })
+	return m.mux, m.muxErr
+}
+
+// replyMux routes the replies to many batched reads through one wildcard
+// inbox subscription, instead of a subscription (and its buffer) per read.
+type replyMux struct {
+	prefix  string
+	mu      sync.Mutex
+	next    uint64
+	waiting map[string]chan *nats.Msg
+}
+
+func newReplyMux(nc *nats.Conn) (*replyMux, error) {
+	r := &replyMux{prefix: nc.NewInbox() + ".", waiting: map[string]chan *nats.Msg{}}
+	if _, err := nc.Subscribe(r.prefix+"*", r.deliver); err != nil {
+		return nil, fmt.Errorf("reply subscription: %w", err)
+	}
+	return r, nil
+}
+
+// open returns a reply subject and the channel its replies arrive on;
+// room is how many replies the read can get. done forgets the subject.
+func (r *replyMux) open(room int) (string, <-chan *nats.Msg, func()) {
+	ch := make(chan *nats.Msg, room)
+	r.mu.Lock()
+	r.next++
+	token := strconv.FormatUint(r.next, 36)
+	r.waiting[token] = ch
+	r.mu.Unlock()
+	return r.prefix + token, ch, func() {
+		r.mu.Lock()
+		delete(r.waiting, token)
+		r.mu.Unlock()
+	}
+}
+
+func (r *replyMux) deliver(msg *nats.Msg) {
+	token := strings.TrimPrefix(msg.Subject, r.prefix)
+	r.mu.Lock()
+	ch := r.waiting[token]
+	r.mu.Unlock()
+	if ch == nil {
+		return // a read that gave up
+	}
+	select {
+	case ch <- msg:
+	default: // more replies than keys asked for: the read ends with what it has
+	}
+}
+
 // PutMany stores many entries, publishing them all before waiting for the
 // acknowledgements.
 func (m *KV) PutMany(ctx context.Context, entries map[string]string) error {
+	ctx, cancel := context.WithTimeout(ctx, m.timeout)
+	defer cancel()
 	futures := make([]jetstream.PubAckFuture, 0, len(entries))
 	for k, v := range entries {
 		if !validKey(k) {
@@ -95,9 +154,9 @@ func (m *KV) PutMany(ctx context.Context, entries map[string]string) error {
 		select {
 		case <-f.Ok():
 		case err := <-f.Err():
-			return fmt.Errorf("tm: put: %w", err)
+			return fmt.Errorf("tm: put of %d entries: %w", len(entries), timedOut(err))
 		case <-ctx.Done():
-			return fmt.Errorf("tm: put: %w", ctx.Err())
+			return fmt.Errorf("tm: put of %d entries: %w", len(entries), timedOut(ctx.Err()))
 		}
 	}
 	return nil
