@@ -299,9 +299,19 @@ func (s *Stage) handle(jm jetstream.Msg, log *zap.Logger) {
 		}
 	}
 	if s.workCtx.Err() != nil {
-		// Shut down mid-message: leave it unacked, like a crash; the server redelivers it.
+		// Shut down mid-message. Its outputs, if published, are stored:
+		// ack it; else hand it back at once so another replica need not
+		// wait out the ack deadline. If either fails it stays unacked, like
+		// a crash, and the server redelivers it.
 		met.Messages.WithLabelValues(name, OutcomeAbandoned).Inc()
-		log.Warn("abandoned at shutdown; will be redelivered", zap.Error(err))
+		actx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if err == nil {
+			_ = jm.DoubleAck(actx)
+		} else {
+			_ = jm.Nak()
+		}
+		log.Warn("abandoned at shutdown; handed back for redelivery", zap.Error(err))
 		return
 	}
 	if err == nil {

@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dewire/dewire/internal/natstest"
+	"github.com/dewire/dewire/internal/testenv"
 	"github.com/dewire/dewire/pipeline/article"
 	"github.com/dewire/dewire/pipeline/mt"
 	"github.com/dewire/dewire/pipeline/mt/mttest"
@@ -59,19 +59,9 @@ func TestKV(t *testing.T) {
 // separated by blank lines.
 func seedArticle(t *testing.T) *article.Article {
 	t.Helper()
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Skip("../shared not present")
-		}
-		dir = filepath.Dir(dir)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "..", "shared", "seed", "article.de.txt"))
+	b, err := os.ReadFile(testenv.SharedFile(t, "seed", "article.de.txt"))
 	if err != nil {
-		t.Skip("../shared not present")
+		t.Fatal(err)
 	}
 	var blocks []string
 	for _, blk := range strings.Split(strings.ReplaceAll(string(b), "\r\n", "\n"), "\n\n") {
