@@ -172,7 +172,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	tasks := plan(cfg.Seed, cfg.Articles, time.Duration(float64(cfg.LoadFor)*0.85))
 	led := newLedger()
 	ld := &loader{httpURL: "http://" + httpAddr + "/articles?source=chaos-http", dir: filepath.Join(r.work, "in"), js: r.js, led: led,
-		postSem: make(chan struct{}, 6), postFor: 2 * time.Minute, folderWait: 30*time.Second + 2*cfg.Outage,
+		postSem: make(chan struct{}, 6), postFor: 2 * time.Minute, folderWait: 15*time.Second + cfg.Outage,
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}, seed: cfg.Seed}
 	fmt.Fprintf(r.out, "chaos: %d load tasks over %s, %d worker kills, %d nats faults (work dir %s)\n", len(tasks), cfg.LoadFor, cfg.Kills, cfg.Restarts, r.work)
 	r.began = time.Now()

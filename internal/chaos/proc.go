@@ -31,12 +31,18 @@ type proc struct {
 	delay    time.Duration // how long to stay down after a planned kill
 	stopping bool
 	starts   int
-	crashes  []string // one line per unplanned exit: when, status, last log line
+	crashes  []crash // unplanned exits
 	done     chan struct{}
 }
 
 // termTimeout is how long a process may take to exit after a planned SIGTERM.
 const termTimeout = 20 * time.Second
+
+// crash is one unplanned exit (or failed start) of a supervised process.
+type crash struct {
+	at   time.Time
+	what string // exit status and the last log line
+}
 
 func newProc(name, kind, logPath string, argv, env []string) *proc {
 	return &proc{name: name, kind: kind, argv: argv, env: env, logPath: logPath, done: make(chan struct{})}
@@ -71,7 +77,7 @@ func (p *proc) supervise(ctx context.Context) {
 			return
 		}
 		if !planned {
-			p.recordCrash(fmt.Sprintf("%s %s; last log line: %s", time.Now().UTC().Format("15:04:05"), status, lastLine(p.logPath)))
+			p.recordCrash(fmt.Sprintf("%s; last log line: %s", status, lastLine(p.logPath)))
 			delay = time.Second
 		}
 		if !sleepCtx(ctx, delay) {
@@ -116,10 +122,10 @@ func (p *proc) start() (chan struct{}, error) {
 	return exited, nil
 }
 
-func (p *proc) recordCrash(line string) {
+func (p *proc) recordCrash(what string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.crashes = append(p.crashes, line)
+	p.crashes = append(p.crashes, crash{at: time.Now().UTC(), what: what})
 }
 
 // running reports whether the process is up now.
@@ -158,7 +164,7 @@ func (p *proc) kill(sig syscall.Signal, down time.Duration) bool {
 			select {
 			case <-exited:
 			case <-time.After(termTimeout):
-				p.recordCrash(fmt.Sprintf("%s did not exit within %s of %s; killed", time.Now().UTC().Format("15:04:05"), termTimeout, sig))
+				p.recordCrash(fmt.Sprintf("did not exit within %s of %s; killed", termTimeout, sig))
 				_ = syscall.Kill(-pid, syscall.SIGKILL)
 			}
 		}()
@@ -218,10 +224,28 @@ func (p *proc) forceKill() {
 	}
 }
 
+// crashList describes the unplanned exits, alike ones as one line.
 func (p *proc) crashList() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]string(nil), p.crashes...)
+	var order []string
+	groups := map[string][]time.Time{}
+	for _, c := range p.crashes {
+		if _, ok := groups[c.what]; !ok {
+			order = append(order, c.what)
+		}
+		groups[c.what] = append(groups[c.what], c.at)
+	}
+	var out []string
+	for _, what := range order {
+		at := groups[what]
+		when := at[0].Format("15:04:05")
+		if len(at) > 1 {
+			when += " to " + at[len(at)-1].Format("15:04:05")
+		}
+		out = append(out, fmt.Sprintf("%d× (%s) %s", len(at), when, what))
+	}
+	return out
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {
