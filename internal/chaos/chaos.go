@@ -72,10 +72,12 @@ type Report struct {
 	Kills                                                   map[string]int // by worker kind
 	NATSRestarts, NATSStops                                 int
 	Faults                                                  []string // timeline
-	Crashes                                                 []string // unplanned exits
+	Crashes                                                 []string // unplanned exits, alike ones grouped
+	Exits                                                   int      // unplanned exits
 	Stops                                                   []string // how each worker ended on SIGTERM
 	Logs                                                    []string // error summary per log file
 	Quiet                                                   string   // how the wait for a quiet pipeline ended
+	Backlog                                                 string   // consumers' backlogs when it ended
 	EngineRequests, EngineFailures                          int64
 	WorkDir                                                 string
 }
@@ -187,6 +189,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 		return nil, fmt.Errorf("chaos: %w", ctx.Err())
 	}
 	r.report.Quiet = r.waitQuiet(ctx, led, filepath.Join(r.work, "out"))
+	r.report.Backlog, _ = r.progress(ctx, filepath.Join(r.work, "out"))
 	fmt.Fprintf(r.out, "chaos: %s after %s; stopping workers\n", r.report.Quiet, time.Since(r.began).Round(time.Second))
 	for _, w := range r.workers {
 		if st := w.stop(15 * time.Second); st != "" && st != "exit status 0" {
@@ -199,9 +202,11 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	r.report.FileWrites, r.report.FileItems = led.fileWrites, led.fileItems
 	led.mu.Unlock()
 	for _, p := range procs {
-		for _, c := range p.crashList() {
+		lines, n := p.crashList()
+		for _, c := range lines {
 			r.report.Crashes = append(r.report.Crashes, p.name+": "+c)
 		}
+		r.report.Exits += n
 		if s := summarizeLog(p.logPath); s != "" {
 			r.report.Logs = append(r.report.Logs, p.name+": "+s)
 		}
@@ -353,7 +358,9 @@ func (r *run) fault(format string, args ...any) {
 func (r *run) killWorkers(ctx context.Context) {
 	rng := rand.New(rand.NewSource(r.cfg.Seed * 31))
 	kinds := []string{"ingest", "normalize", "translate", "sink"}
-	slot := r.cfg.LoadFor / time.Duration(r.cfg.Kills+1)
+	// Kills end before the last server fault, so the pipeline must heal
+	// from that one by itself, with no restart to help.
+	slot := (r.lastNATSFault() - r.cfg.Outage/2) / time.Duration(r.cfg.Kills+1)
 	for i := range r.cfg.Kills {
 		at := slot*time.Duration(i+1) + time.Duration(rng.Int63n(int64(slot/2)+1)) - slot/4
 		if !sleepCtx(ctx, time.Until(r.began.Add(at))) {
@@ -386,10 +393,9 @@ func (r *run) killWorkers(ctx context.Context) {
 // each for cfg.Outage, one fault at a time.
 func (r *run) natsFaults(ctx context.Context) {
 	rng := rand.New(rand.NewSource(r.cfg.Seed * 37))
-	slot := r.cfg.LoadFor / time.Duration(r.cfg.Restarts+1)
 	streams := []string{bus.StreamRaw, bus.StreamNormalized, bus.StreamTranslated, bus.StreamClean}
 	for i := range r.cfg.Restarts {
-		at := slot*time.Duration(i+1) - r.cfg.Outage/2
+		at := r.lastNATSFault() * time.Duration(i+1) / time.Duration(r.cfg.Restarts)
 		if !sleepCtx(ctx, time.Until(r.began.Add(at))) {
 			return
 		}
@@ -435,6 +441,10 @@ func (r *run) natsFaults(ctx context.Context) {
 		}
 	}
 }
+
+// lastNATSFault is when the last server fault begins: at four fifths of the
+// load, while articles still arrive.
+func (r *run) lastNATSFault() time.Duration { return r.cfg.LoadFor * 4 / 5 }
 
 func sigName(s syscall.Signal) string {
 	if s == syscall.SIGTERM {

@@ -224,8 +224,9 @@ func (p *proc) forceKill() {
 	}
 }
 
-// crashList describes the unplanned exits, alike ones as one line.
-func (p *proc) crashList() []string {
+// crashList describes the unplanned exits, alike ones as one line, and
+// counts them.
+func (p *proc) crashList() ([]string, int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var order []string
@@ -245,7 +246,7 @@ func (p *proc) crashList() []string {
 		}
 		out = append(out, fmt.Sprintf("%d× (%s) %s", len(at), when, what))
 	}
-	return out
+	return out, len(p.crashes)
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) bool {

@@ -42,9 +42,10 @@ func (r *Report) WriteTo(w io.Writer) (int64, error) {
 	}
 	row("worker kills", fmt.Sprintf("%d (%s)", total, strings.Join(kills, ", ")))
 	row("nats restarts / stops", fmt.Sprintf("%d / %d", r.NATSRestarts, r.NATSStops))
-	row("unplanned exits", len(r.Crashes))
+	row("unplanned exits", r.Exits)
 	row("engine requests (failed on purpose)", fmt.Sprintf("%d (%d)", r.EngineRequests, r.EngineFailures))
 	row("quiet", r.Quiet)
+	row("at the end", r.Backlog)
 	tw.Flush()
 	list := func(title string, items []string, limit int) {
 		if len(items) == 0 {
