@@ -1,12 +1,15 @@
 package bus_test
 
 import (
+	"bufio"
 	"crypto/x509"
 	"errors"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"go.uber.org/zap"
@@ -82,8 +85,11 @@ func TestEmbeddedServerWithTLSRefusesPlainClients(t *testing.T) {
 	writePEM(t, filepath.Join(dir, "server-key.pem"), "PRIVATE KEY", keyDER)
 	s := startEmbedded(t, bus.Embedded{Listen: "127.0.0.1:-1",
 		TLS: bus.ServerTLS{CertFile: filepath.Join(dir, "server.pem"), KeyFile: filepath.Join(dir, "server-key.pem")}})
+	if !plainClientRefused(t, s.Addr().String()) {
+		t.Fatal("a plain client was answered by the TLS listener")
+	}
 	if err := connect(t, bus.Conn{URL: natsURL(s)}); err == nil {
-		t.Fatal("a plain client connected to the TLS listener")
+		t.Fatal("a client that does not trust the certificate connected")
 	}
 	if err := connect(t, bus.Conn{URL: natsURL(s), CAFile: filepath.Join(dir, "ca.pem")}); err != nil {
 		t.Fatalf("a TLS client trusting the CA: %v", err)
@@ -135,4 +141,26 @@ func TestEmbeddedServerRefusesHalfConfiguredAccess(t *testing.T) {
 			}
 		})
 	}
+}
+
+// plainClientRefused speaks the NATS protocol without TLS to addr and says
+// whether the server refused it (an INFO demanding TLS, then no PONG).
+func plainClientRefused(t *testing.T, addr string) bool {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(10 * time.Second))
+	r := bufio.NewReader(conn)
+	info, err := r.ReadString('\n')
+	if err != nil || !strings.Contains(info, `"tls_required":true`) {
+		t.Fatalf("INFO %q, %v: want tls_required", info, err)
+	}
+	if _, err := conn.Write([]byte("CONNECT {\"verbose\":false}\r\nPING\r\n")); err != nil {
+		return true
+	}
+	line, err := r.ReadString('\n')
+	return err != nil || !strings.HasPrefix(line, "PONG")
 }
