@@ -113,16 +113,18 @@ func (f *Feeds) Poll(ctx context.Context) error {
 
 // onlyFeedErrors says whether err holds feed failures and nothing else.
 func onlyFeedErrors(err error) bool {
-	var fe *FeedError
+	if _, ok := err.(*FeedError); ok {
+		return true
+	}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		for _, e := range j.Unwrap() {
-			if !errors.As(e, &fe) {
+			if !onlyFeedErrors(e) {
 				return false
 			}
 		}
-		return true
+		return len(j.Unwrap()) > 0
 	}
-	return errors.As(err, &fe)
+	return false
 }
 
 func (f *Feeds) fetch(ctx context.Context, u string) ([]intake.FeedItem, error) {
