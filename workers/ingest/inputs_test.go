@@ -102,3 +102,42 @@ func gatheredLabel(t *testing.T, reg *prometheus.Registry, name, label, value st
 	}
 	return sum
 }
+
+func TestAnEditedFileIsPublishedAsTheNextRevision(t *testing.T) {
+	js := natstest.Server(t).JetStream()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := bus.DefaultTopology().Ensure(ctx, js); err != nil {
+		t.Fatal(err)
+	}
+	type published struct {
+		id  string
+		rev int
+		out ingest.Outcome
+	}
+	var got []published
+	g, err := ingest.New(ctx, stage.Env{JS: js, Concurrency: 1}, ingest.Options{
+		Reader: &intake.Reader{},
+		Events: ingest.Events{Outcome: func(it intake.Item, out ingest.Outcome) {
+			if it.Article != nil {
+				got = append(got, published{it.Article.ID, it.Article.Rev, out})
+			}
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "meldung.txt")
+	for _, body := range []string{"Titel\n\nErste Fassung.\n", "Titel\n\nZweite Fassung.\n", "Titel\n\nZweite Fassung.\n"} {
+		writeOld(t, path, body)
+		if err := g.Read(ctx, ingest.Input{Paths: []string{dir}}); err != nil {
+			t.Fatal(err)
+		}
+		g.Flush()
+	}
+	if len(got) != 3 || got[0].id != got[1].id || got[0].rev != 1 || got[1].rev != 2 || got[2].out != ingest.Duplicate {
+		t.Fatalf("outcomes %+v: want rev 1, rev 2 of one id, then a duplicate", got)
+	}
+}
