@@ -39,6 +39,7 @@ var (
 		"DEWIRE_NATS_INBOX_PREFIX",
 		"DEWIRE_NATS_TLS_CA",
 		"DEWIRE_HTTP_ADDR",
+		"DEWIRE_HTTP_TOKEN", // a secret: read by cmd/dewire, never a flag
 		"DEWIRE_ENGINE",
 		"DEWIRE_DEEPL_AUTH_KEY",
 		"DEWIRE_OUT",

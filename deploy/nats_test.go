@@ -47,6 +47,7 @@ var roles = map[string]string{
 	"translate": "NATS_TRANSLATE_PASSWORD",
 	"sink":      "NATS_SINK_PASSWORD",
 	"desk":      "NATS_DESK_PASSWORD",
+	"sys":       "NATS_SYS_PASSWORD", // the system account's user
 }
 
 // natsAccount is the account of accounts.conf; KEDA's "account" must name it.

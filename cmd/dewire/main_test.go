@@ -231,10 +231,12 @@ func TestWorkersAgainstANATSServerProcessTheExamplesAndStopOnSIGTERM(t *testing.
 
 	t.Run("an ingest worker without files accepts POST /articles", func(t *testing.T) {
 		ingestAddr := freePort(t)
+		tokenFile := filepath.Join(t.TempDir(), "token")
+		os.WriteFile(tokenFile, []byte("s3cret-token\n"), 0o600)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			code, _, stderr := dewire(t, wctx, "", "worker", "ingest", "--nats", url, "--http-addr", ingestAddr, "--log-level", "error")
+			code, _, stderr := dewire(t, wctx, "", "worker", "ingest", "--nats", url, "--http-addr", ingestAddr, "--log-level", "error", "--http-token-file", tokenFile)
 			codes <- fmt.Sprintf("ingest: exit %d %s", code, stderr)
 		}()
 		body := `{"guid":"posted-1","title":"Bericht über die Lage","paragraphs":["Der Präsident sagte am Montag in Baku, die Gespräche mit der Regierung würden fortgesetzt."]}`
@@ -242,7 +244,10 @@ func TestWorkersAgainstANATSServerProcessTheExamplesAndStopOnSIGTERM(t *testing.
 		var err error
 		for i := 0; i < 200; i++ {
 			// Until the worker is connected the address refuses or answers 503; a client retries both.
-			if resp, err = http.Post("http://"+ingestAddr+"/articles", "application/json", strings.NewReader(body)); err == nil {
+			req, _ := http.NewRequest(http.MethodPost, "http://"+ingestAddr+"/articles", strings.NewReader(body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer s3cret-token")
+			if resp, err = http.DefaultClient.Do(req); err == nil {
 				if resp.StatusCode != http.StatusServiceUnavailable {
 					break
 				}

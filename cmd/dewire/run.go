@@ -38,6 +38,8 @@ type runFlags struct {
 	sinks                               sinkFlags
 	topo                                topoFlags
 	feeds                               feedFlags
+	doors                               httpDoorFlags
+	listenDoors                         listenFlags
 }
 
 func newRunCmd(g *globalFlags) *cobra.Command {
@@ -61,12 +63,12 @@ Ctrl-C stops reading, lets in-flight articles finish, and exits.`,
 	fs := cmd.Flags()
 	fs.StringVar(&f.data, "data", "dewire-data", "folder for the embedded JetStream store")
 	fs.StringVar(&f.out, "out", "dewire-out", "folder for the sink (JSONL and TMX per day)")
-	fs.StringVar(&f.listen, "listen", "", "also accept NATS clients (desks, workers) on host:port")
+	fs.StringVar(&f.listen, "listen", "", "also accept NATS clients (desks, workers) on host:port (a port alone binds loopback; see --listen-user, --listen-token-file, --listen-tls-cert)")
 	fs.BoolVar(&f.durable, "durable", false, "fsync every JetStream write (sync_interval: always)")
 	fs.BoolVar(&f.watch, "watch", false, "keep watching the folders for new or changed files")
 	fs.DurationVar(&f.watchInterval, "watch-interval", 2*time.Second, "how often --watch looks at the folders")
 	fs.StringVar(&f.source, "source", "", "source name for every article (default: from the folder or file name)")
-	fs.StringVar(&f.httpAddr, "http-addr", "", "serve /metrics, /healthz, /readyz and POST /articles on this address")
+	fs.StringVar(&f.httpAddr, "http-addr", "", "serve /metrics, /healthz, /readyz and POST /articles on this address (a port alone binds loopback)")
 	fs.IntVar(&f.concurrency, "concurrency", 32, "articles in flight per stage")
 	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto (a bar on a terminal), bar, none")
 	f.feeds.register(fs)
@@ -75,6 +77,8 @@ Ctrl-C stops reading, lets in-flight articles finish, and exits.`,
 	f.eng.register(fs)
 	f.sinks.register(fs)
 	f.topo.register(fs)
+	f.doors.register(fs)
+	f.listenDoors.register(fs)
 	envHelp(fs)
 	return cmd
 }
@@ -101,8 +105,8 @@ func runPipeline(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string)
 			log.Warn("shutdown", zap.Error(err))
 		}
 	}()
-	if err := probes.Serve(ctx, f.httpAddr, log); err != nil {
-		return startupError(err)
+	if err := serveRunHTTP(ctx, f, probes, log); err != nil {
+		return err
 	}
 
 	start := time.Now()
@@ -119,8 +123,9 @@ func runPipeline(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string)
 	case <-ctx.Done():
 		runErr = <-ingestErr
 	}
-	if runErr == nil && ctx.Err() == nil {
-		runErr = p.Wait(ctx, nil)
+	if ctx.Err() == nil && (runErr == nil || onlyFeedsFailed(runErr)) {
+		// Feeds that failed still let the others' articles reach the sink.
+		runErr = errors.Join(runErr, p.Wait(ctx, nil))
 	}
 	stopBar()
 	st := p.Stats()
@@ -133,6 +138,18 @@ func runPipeline(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string)
 		runErr = fmt.Errorf("%d input(s) could not be read (see the log)", st.Unreadable)
 	}
 	return runErr
+}
+
+// serveRunHTTP serves --http-addr (loopback unless a host is given) with
+// the HTTP door flags.
+func serveRunHTTP(ctx context.Context, f *runFlags, probes *worker.Probes, log *zap.Logger) error {
+	addr := loopbackDefault(f.httpAddr)
+	f.doors.metricsAddr = loopbackDefault(f.doors.metricsAddr)
+	o, err := f.doors.options(addr, true, false, log)
+	if err != nil {
+		return err
+	}
+	return startupError(probes.ServeWith(ctx, addr, o, log))
 }
 
 // startLocal starts the in-process pipeline the run flags describe.
@@ -149,8 +166,12 @@ func startLocal(ctx context.Context, f *runFlags, reader *intake.Reader, log *za
 	if err != nil {
 		return nil, err
 	}
+	auth, tls, err := f.listenDoors.access()
+	if err != nil {
+		return nil, err
+	}
 	p, err := local.Start(ctx, local.Config{
-		DataDir: f.data, OutDir: f.out, Listen: f.listen, Durable: f.durable,
+		DataDir: f.data, OutDir: f.out, Listen: f.listen, Durable: f.durable, Auth: auth, TLS: tls,
 		Reader: reader, NormDE: de, NormEN: en, Sink: so,
 		Translate: translate.Options{EngineConfig: f.eng.config()},
 		Feeds:     f.feeds.urls, FeedInterval: f.feeds.interval,

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dewire/dewire/pipeline/mt/engines"
+	"github.com/dewire/dewire/workers/bus"
 	"github.com/dewire/dewire/workers/ingest"
 	wnorm "github.com/dewire/dewire/workers/normalize"
 	"github.com/dewire/dewire/workers/translate"
@@ -20,6 +21,7 @@ type workerFlags struct {
 	nats        natsFlags
 	topo        topoFlags
 	httpAddr    string
+	doors       httpDoorFlags
 	concurrency int
 	grace       time.Duration
 	setup       bool
@@ -62,7 +64,8 @@ SIGTERM stops pulling, finishes in-flight messages within --grace, and exits 0.`
 	fs := cmd.Flags()
 	f.nats.register(fs)
 	f.topo.register(fs)
-	fs.StringVar(&f.httpAddr, "http-addr", ":8080", "serve /metrics, /healthz and /readyz (ingest: also POST /articles) on this address (empty: off)")
+	fs.StringVar(&f.httpAddr, "http-addr", ":8080", "serve /metrics, /healthz and /readyz (ingest: also POST /articles) on this address, all interfaces by default as containers need (empty: off)")
+	f.doors.register(fs)
 	fs.IntVar(&f.concurrency, "concurrency", 8, "messages in flight per replica")
 	fs.DurationVar(&f.grace, "grace", 25*time.Second, "how long in-flight messages may finish after SIGTERM")
 	fs.BoolVar(&f.setup, "setup", false, "create or update the streams and consumers at start (needs admin rights; normally 'dewire setup' does it once)")
@@ -112,8 +115,12 @@ func runWorker(cmd *cobra.Command, g *globalFlags, f *workerFlags, kind string, 
 	if err != nil {
 		return err
 	}
+	httpOpts, err := f.doors.options(f.httpAddr, kind == worker.Ingest, kind == worker.Ingest && len(args) == 0 && len(f.feeds.urls) == 0, log)
+	if err != nil {
+		return err
+	}
 	cfg := worker.Config{
-		Kind: kind, Conn: conn, Topology: topo, Setup: f.setup, HTTPAddr: f.httpAddr,
+		Kind: kind, Conn: conn, Topology: topo, Setup: f.setup, HTTPAddr: f.httpAddr, HTTP: httpOpts,
 		Concurrency: f.concurrency, Grace: f.grace, Log: log,
 	}
 	switch kind {
@@ -161,7 +168,8 @@ func startupError(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, worker.ErrListen), errors.Is(err, engines.ErrNotConfigured), errors.Is(err, engines.ErrUnknownEngine):
+	case errors.Is(err, worker.ErrListen), errors.Is(err, worker.ErrHTTPConfig), errors.Is(err, bus.ErrEmbeddedConfig),
+		errors.Is(err, engines.ErrNotConfigured), errors.Is(err, engines.ErrUnknownEngine):
 		return &usageError{err}
 	}
 	return err

@@ -25,6 +25,7 @@ const (
 	Plain        // title line, blank line, paragraphs separated by blank lines
 	JSON         // one JSON object
 	JSONL        // one JSON object per line
+	HTML         // an HTML page: title from <h1> or <title>, paragraphs from the body's blocks
 )
 
 func (f Format) String() string {
@@ -35,12 +36,15 @@ func (f Format) String() string {
 		return "json"
 	case JSONL:
 		return "jsonl"
+	case HTML:
+		return "html"
 	}
 	return "auto"
 }
 
 // FormatOf returns the format a file name's extension implies: .txt plain,
-// .json JSON, .jsonl and .ndjson JSON Lines, anything else Auto.
+// .json JSON, .jsonl and .ndjson JSON Lines, .html and .htm HTML, anything
+// else Auto.
 func FormatOf(path string) Format {
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".txt", ".text":
@@ -49,6 +53,8 @@ func FormatOf(path string) Format {
 		return JSON
 	case ".jsonl", ".ndjson":
 		return JSONL
+	case ".html", ".htm", ".xhtml":
+		return HTML
 	}
 	return Auto
 }
@@ -62,6 +68,12 @@ type Origin struct {
 	Path string
 	// Format of the input; Auto decides by Path, then by sniffing.
 	Format Format
+	// File, when set, says Path is a file that holds one article (not JSON
+	// Lines) and names it within the source: its path relative to the
+	// folder given as input. Such an article without a GUID or URL takes its
+	// id from the source name and File instead of its content, so an edited
+	// file becomes the next revision of the same article.
+	File string
 }
 
 // Limits bound what one article may be; zero fields take the defaults.
@@ -102,6 +114,7 @@ const (
 	CodeControlChars      = "input.control_chars"
 	CodeBadJSON           = "input.bad_json"
 	CodeBadField          = "input.bad_field"
+	CodeBadHTML           = "input.bad_html"
 	CodeNotGerman         = "lang.not_german"
 	CodeUndetermined      = "lang.undetermined"
 )
@@ -181,14 +194,18 @@ func (o Origin) displayPath() string {
 	return o.Path
 }
 
-// sniff decides between plain text, JSON and JSON Lines from the first bytes:
-// text whose first non-space byte is '{' is JSON; if its first line is a
-// whole object ending in '}', it is JSON Lines (a one-line JSON file reads
-// the same either way).
+// sniff decides between plain text, HTML, JSON and JSON Lines from the
+// first bytes: text that starts with <!doctype html> or <html> is HTML; text
+// whose first non-space byte is '{' is JSON; if its first line is a whole
+// object ending in '}', it is JSON Lines (a one-line JSON file reads the
+// same either way).
 func sniff(br *bufio.Reader) Format {
 	head, _ := br.Peek(br.Size())
 	head = bytes.TrimPrefix(head, bom)
 	trimmed := bytes.TrimLeft(head, " \t\r\n")
+	if lower := bytes.ToLower(trimmed[:min(len(trimmed), 16)]); bytes.HasPrefix(lower, []byte("<!doctype html")) || bytes.HasPrefix(lower, []byte("<html")) {
+		return HTML
+	}
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return Plain
 	}
@@ -215,7 +232,7 @@ type parser struct {
 	now    func() time.Time
 }
 
-// readWhole reads a plain or JSON input as one item.
+// readWhole reads a plain, HTML or JSON input as one item.
 func (p *parser) readWhole(br *bufio.Reader, format Format) (Item, error) {
 	buf, err := io.ReadAll(io.LimitReader(br, int64(p.lim.MaxBytes)+1))
 	if err != nil {

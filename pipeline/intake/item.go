@@ -5,6 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"path/filepath"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/dewire/dewire/pipeline/article"
@@ -30,13 +32,22 @@ func (p *parser) item(raw []byte, format Format, line int) Item {
 		text article.Text
 		src  = article.Source{}
 	)
-	if format == Plain {
+	switch format {
+	case Plain:
 		if i, r := controlChar(string(data)); i >= 0 {
 			return Item{Reject: p.rejectRaw(nil, CodeControlChars,
 				fmt.Sprintf("%scontrol character %U at byte %d", where, r, offset+i), raw)}
 		}
 		text = ParsePlain(string(data))
-	} else {
+	case HTML:
+		var err error
+		if text, err = ParseHTML(bytes.NewReader(data)); err != nil {
+			return Item{Reject: p.rejectRaw(nil, CodeBadHTML, where+"HTML: "+err.Error(), raw)}
+		}
+		if i, r := controlChar(text.Title + "\n" + strings.Join(text.Paragraphs, "\n")); i >= 0 {
+			return Item{Reject: p.rejectRaw(nil, CodeControlChars, fmt.Sprintf("%scontrol character %U in the page's text", where, r), raw)}
+		}
+	default:
 		doc, code, reason := decodeJSON(data)
 		if code != "" {
 			known := doc.source
@@ -55,6 +66,9 @@ func (p *parser) item(raw []byte, format Format, line int) Item {
 			fmt.Sprintf("%s%d paragraphs, more than the limit of %d", where, len(text.Paragraphs), p.lim.MaxParagraphs), raw)}
 	}
 	a := p.record(&src, article.ContentHash(&text))
+	if line == 0 && p.origin.File != "" && src.GUID == "" && src.URL == "" {
+		a.ID = fileID(a.Source.Name, p.origin.File)
+	}
 	a.DE = text
 	if p.gate != nil {
 		ok, code, conf := p.gate.IsGerman(&a.DE)
@@ -74,6 +88,13 @@ func (p *parser) item(raw []byte, format Format, line int) Item {
 		}
 	}
 	return Item{Article: a}
+}
+
+// fileID identifies the article a file holds by its source and its path
+// within the source, as 32 hex digits like article.NewID.
+func fileID(source, file string) string {
+	sum := sha256.Sum256([]byte("file:" + source + "\x00" + filepath.ToSlash(filepath.Clean(file))))
+	return hex.EncodeToString(sum[:16])
 }
 
 // record starts an article from what is known of its source.

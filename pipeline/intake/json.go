@@ -69,8 +69,8 @@ func decodeJSON(data []byte) (doc document, code, reason string) {
 	if name := get("source"); strings.TrimSpace(name) != "" {
 		doc.source.Name = SourceName(name)
 	}
-	doc.text.Title = oneLine(get("title"))
-	doc.text.Lead = oneLine(get("lead"))
+	doc.text.Title = textLine(get("title"))
+	doc.text.Lead = textLine(get("lead"))
 	if bad != "" {
 		return doc, codeOf(bad), bad
 	}
@@ -128,7 +128,9 @@ func paragraphsField(fields map[string]json.RawMessage) ([]string, string) {
 			if j, r := controlChar(s); j >= 0 {
 				return nil, fmt.Sprintf("field \"paragraphs\"[%d]: control character %U at byte %d", i, r, j)
 			}
-			if p := oneLine(s); p != "" {
+			if looksLikeHTML(s) {
+				out = append(out, htmlParagraphs(s)...)
+			} else if p := oneLine(s); p != "" {
 				out = append(out, p)
 			}
 		}
@@ -141,7 +143,19 @@ func paragraphsField(fields map[string]json.RawMessage) ([]string, string) {
 	if j, r := controlChar(s); j >= 0 {
 		return nil, fmt.Sprintf("field %q: control character %U at byte %d", name, r, j)
 	}
+	if looksLikeHTML(s) {
+		return htmlParagraphs(s), ""
+	}
 	return paragraphs(splitLines(s)), ""
+}
+
+// textLine is a one-line field's text: HTML (a title with <b>, entities)
+// through the parser, else the lines joined.
+func textLine(s string) string {
+	if looksLikeHTML(s) {
+		return htmlText(s)
+	}
+	return oneLine(s)
 }
 
 // Date layouts accepted for published_at besides RFC 3339; a layout without

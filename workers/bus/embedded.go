@@ -1,28 +1,67 @@
 package bus
 
 import (
+	"errors"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"go.uber.org/zap"
 )
 
 // Embedded configures an in-process nats-server with JetStream.
 type Embedded struct {
 	StoreDir string // JetStream file store; required
 	// Listen is host:port for outside clients; empty means no listener
-	// (in-process connections only).
+	// (in-process connections only). A port without a host (":4222") binds
+	// loopback only; give 0.0.0.0:4222 (or an interface's address) to serve
+	// other machines.
 	Listen string
 	// Durable makes every write fsync (sync_interval: always).
 	Durable bool
 	// MaxMemory and MaxStore bound JetStream; zero means server defaults.
 	MaxMemory, MaxStore int64
+	// Auth, when set, is required of every client, this process's own
+	// in-process connections included (ServerAuth.InProcess makes them).
+	Auth ServerAuth
+	// TLS, when set, is required on the Listen port.
+	TLS ServerTLS
+	// Log is told when the server accepts unauthenticated clients on a
+	// non-loopback address.
+	Log *zap.Logger
 }
+
+// ServerAuth is what the embedded server asks of clients: a user name and
+// password, or a token; the zero value asks nothing.
+type ServerAuth struct {
+	User, Password string
+	Token          string
+}
+
+// IsZero says whether no authentication is required.
+func (a ServerAuth) IsZero() bool { return a.User == "" && a.Password == "" && a.Token == "" }
+
+// InProcess is the connection this process opens to srv without a socket,
+// carrying the credentials the server requires.
+func (a ServerAuth) InProcess(name string, srv *server.Server) Conn {
+	return Conn{Name: name, InProcess: srv, User: a.User, Password: a.Password, Token: a.Token}
+}
+
+// ServerTLS names the embedded server's certificate and key files (PEM);
+// with CAFile, clients must also present a certificate signed by it.
+type ServerTLS struct {
+	CertFile, KeyFile string
+	CAFile            string
+}
+
+// ErrEmbeddedConfig marks an embedded server configuration that cannot work.
+var ErrEmbeddedConfig = errors.New("embedded nats misconfigured")
 
 // Start runs the server and waits until it accepts connections.
 func (e Embedded) Start() (*server.Server, error) {
 	if e.StoreDir == "" {
-		return nil, fmt.Errorf("embedded nats: a store folder is required")
+		return nil, fmt.Errorf("%w: a store folder is required", ErrEmbeddedConfig)
 	}
 	opts := &server.Options{
 		ServerName:         "dewire-embedded",
@@ -37,14 +76,24 @@ func (e Embedded) Start() (*server.Server, error) {
 	if e.Durable {
 		opts.SyncAlways = true
 	}
+	if err := e.auth(opts); err != nil {
+		return nil, err
+	}
 	if e.Listen == "" {
 		opts.DontListen = true
 	} else {
-		host, port, err := splitHostPort(e.Listen)
+		host, port, err := listenHostPort(e.Listen)
 		if err != nil {
-			return nil, fmt.Errorf("embedded nats listen %q: %w", e.Listen, err)
+			return nil, fmt.Errorf("%w: listen %q: %w", ErrEmbeddedConfig, e.Listen, err)
 		}
 		opts.Host, opts.Port = host, port
+		if err := e.tls(opts); err != nil {
+			return nil, err
+		}
+		if e.Auth.IsZero() && !isLoopback(host) && e.Log != nil {
+			e.Log.Warn("the embedded NATS server accepts clients without authentication on a non-loopback address; anyone who reaches it can read and change the pipeline (set a user and password or a token)",
+				zap.String("listen", net.JoinHostPort(host, fmt.Sprint(port))))
+		}
 	}
 	s, err := server.NewServer(opts)
 	if err != nil {
@@ -56,4 +105,57 @@ func (e Embedded) Start() (*server.Server, error) {
 		return nil, fmt.Errorf("embedded nats: not ready after 30s")
 	}
 	return s, nil
+}
+
+func (e Embedded) auth(opts *server.Options) error {
+	a := e.Auth
+	switch {
+	case a.IsZero():
+	case a.Token != "" && (a.User != "" || a.Password != ""):
+		return fmt.Errorf("%w: a token or a user and password, not both", ErrEmbeddedConfig)
+	case a.Token != "":
+		opts.Authorization = a.Token
+	case a.User == "" || a.Password == "":
+		return fmt.Errorf("%w: a user needs a password, and a password a user", ErrEmbeddedConfig)
+	default:
+		opts.Username, opts.Password = a.User, a.Password
+	}
+	return nil
+}
+
+func (e Embedded) tls(opts *server.Options) error {
+	t := e.TLS
+	if t.CertFile == "" && t.KeyFile == "" && t.CAFile == "" {
+		return nil
+	}
+	if t.CertFile == "" || t.KeyFile == "" {
+		return fmt.Errorf("%w: TLS needs both a certificate and a key file", ErrEmbeddedConfig)
+	}
+	tc, err := server.GenTLSConfig(&server.TLSConfigOpts{CertFile: t.CertFile, KeyFile: t.KeyFile, CaFile: t.CAFile, Verify: t.CAFile != ""})
+	if err != nil {
+		return fmt.Errorf("%w: TLS: %w", ErrEmbeddedConfig, err)
+	}
+	opts.TLSConfig, opts.TLS, opts.TLSVerify = tc, true, t.CAFile != ""
+	opts.TLSTimeout = 2
+	return nil
+}
+
+// listenHostPort splits addr; an empty host means loopback.
+func listenHostPort(addr string) (string, int, error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, err
+	}
+	if host == "" {
+		addr = "127.0.0.1" + addr
+	}
+	return splitHostPort(addr)
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

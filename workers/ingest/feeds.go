@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -23,7 +24,7 @@ type Feeds struct {
 	Client   *http.Client // default: 30 s timeout
 	MaxBytes int64        // largest feed document; default 16 MiB
 	Emit     func(ctx context.Context, it intake.Item) error
-	// OnError is told about a feed that could not be fetched or parsed;
+	// OnError is told about each feed that could not be fetched or parsed;
 	// polling goes on.
 	OnError func(url string, err error)
 
@@ -32,14 +33,37 @@ type Feeds struct {
 
 type validators struct{ etag, modified string }
 
-// Run polls every feed now and then every Interval until ctx ends.
+// ErrFeed marks a feed that could not be fetched (unreachable, an HTTP
+// error status such as 404) or is not a feed; errors.As finds a *FeedError.
+var ErrFeed = errors.New("feed unavailable")
+
+// FeedError is one feed's failure.
+type FeedError struct {
+	URL    string
+	Status int // the HTTP status, 0 when none came back
+	Err    error
+}
+
+func (e *FeedError) Error() string {
+	if e.Status != 0 {
+		return fmt.Sprintf("feed %s: HTTP %d", e.URL, e.Status)
+	}
+	return fmt.Sprintf("feed %s: %v", e.URL, e.Err)
+}
+
+// Unwrap makes errors.Is(err, ErrFeed) true, and reaches the cause.
+func (e *FeedError) Unwrap() []error { return []error{ErrFeed, e.Err} }
+
+// Run polls every feed now and then every Interval until ctx ends. A feed
+// that fails is reported to OnError and tried again next time; only a
+// failed Emit ends the run.
 func (f *Feeds) Run(ctx context.Context) error {
 	interval := f.Interval
 	if interval <= 0 {
 		interval = 5 * time.Minute
 	}
 	for {
-		if err := f.Poll(ctx); err != nil {
+		if err := f.Poll(ctx); err != nil && !onlyFeedErrors(err) {
 			return err
 		}
 		t := time.NewTimer(interval)
@@ -52,18 +76,23 @@ func (f *Feeds) Run(ctx context.Context) error {
 	}
 }
 
-// Poll fetches every feed once. It returns only an Emit error (publishing
-// failed); feed errors go to OnError.
+// Poll fetches every feed once. It returns an Emit error (publishing
+// failed) at once; the feeds that failed are reported to OnError, the
+// others read, and then their *FeedErrors returned together.
 func (f *Feeds) Poll(ctx context.Context) error {
+	var failed []error
 	for _, u := range f.URLs {
 		items, err := f.fetch(ctx, u)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
+			fe := &FeedError{URL: u, Err: err}
+			errors.As(err, &fe)
 			if f.OnError != nil {
-				f.OnError(u, err)
+				f.OnError(u, fe)
 			}
+			failed = append(failed, fe)
 			continue
 		}
 		if len(items) == 0 {
@@ -79,7 +108,23 @@ func (f *Feeds) Poll(ctx context.Context) error {
 			return fmt.Errorf("feed %s: %w", u, err)
 		}
 	}
-	return nil
+	return errors.Join(failed...)
+}
+
+// onlyFeedErrors says whether err holds feed failures and nothing else.
+func onlyFeedErrors(err error) bool {
+	if _, ok := err.(*FeedError); ok {
+		return true
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		for _, e := range j.Unwrap() {
+			if !onlyFeedErrors(e) {
+				return false
+			}
+		}
+		return len(j.Unwrap()) > 0
+	}
+	return false
 }
 
 func (f *Feeds) fetch(ctx context.Context, u string) ([]intake.FeedItem, error) {
@@ -112,7 +157,7 @@ func (f *Feeds) fetch(ctx context.Context, u string) ([]intake.FeedItem, error) 
 	case resp.StatusCode == http.StatusNotModified:
 		return nil, nil
 	case resp.StatusCode != http.StatusOK:
-		return nil, fmt.Errorf("HTTP %d", resp.StatusCode)
+		return nil, &FeedError{URL: u, Status: resp.StatusCode, Err: fmt.Errorf("HTTP %d", resp.StatusCode)}
 	}
 	limit := f.MaxBytes
 	if limit <= 0 {

@@ -2,12 +2,14 @@ package ingest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/dewire/dewire/pipeline/intake"
 	"github.com/dewire/dewire/pipeline/langid"
@@ -57,8 +59,8 @@ func TestFeedsPublishItemsOnceAndRejectWhatIsNotGerman(t *testing.T) {
 		},
 		OnError: func(u string, err error) { feedErrs = append(feedErrs, u) },
 	}
-	if err := f.Poll(ctx); err != nil {
-		t.Fatal(err)
+	if err := f.Poll(ctx); !errors.Is(err, ingest.ErrFeed) {
+		t.Fatalf("a page that is not a feed: %v, want ErrFeed", err)
 	}
 	if outcomes[ingest.Published] != 1 || outcomes[ingest.Rejected] != 1 {
 		t.Fatalf("first poll: %v", outcomes)
@@ -67,6 +69,7 @@ func TestFeedsPublishItemsOnceAndRejectWhatIsNotGerman(t *testing.T) {
 		t.Fatalf("feed errors %v", feedErrs)
 	}
 	t.Run("an unchanged feed costs one conditional request", func(t *testing.T) {
+		f.URLs = f.URLs[:1]
 		if err := f.Poll(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -93,4 +96,71 @@ func gate(t *testing.T) *langid.Gate {
 		t.Fatal(err)
 	}
 	return g
+}
+
+func TestAnUnavailableFeedIsAnErrorAndTheOthersAreRead(t *testing.T) {
+	ctx := context.Background()
+	good := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, feed) }))
+	defer good.Close()
+	missing := httptest.NewServer(http.NotFoundHandler())
+	defer missing.Close()
+	gone := httptest.NewServer(http.NotFoundHandler())
+	gone.Close() // nothing listens there any more
+	var mu sync.Mutex
+	var emitted int
+	var reported []string
+	f := &ingest.Feeds{
+		URLs: []string{missing.URL + "/rss", gone.URL + "/rss", good.URL}, Reader: &intake.Reader{},
+		Emit: func(ctx context.Context, it intake.Item) error {
+			mu.Lock()
+			defer mu.Unlock()
+			emitted++
+			return nil
+		},
+		OnError: func(u string, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			reported = append(reported, u)
+		},
+	}
+	err := f.Poll(ctx)
+	if !errors.Is(err, ingest.ErrFeed) {
+		t.Fatalf("%v, want ErrFeed", err)
+	}
+	var fe *ingest.FeedError
+	if !errors.As(err, &fe) || fe.URL != missing.URL+"/rss" || fe.Status != http.StatusNotFound {
+		t.Fatalf("first failure %+v, want the 404", fe)
+	}
+	if len(reported) != 2 || reported[1] != gone.URL+"/rss" {
+		t.Fatalf("reported %v, want the 404 and the unreachable feed", reported)
+	}
+	if emitted != 2 {
+		t.Fatalf("%d items of the good feed, want 2", emitted)
+	}
+
+	t.Run("watching, failures are reported each round and polling goes on", func(t *testing.T) {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		mu.Lock()
+		reported = nil
+		mu.Unlock()
+		f.Interval = time.Millisecond
+		f.OnError = func(u string, err error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if reported = append(reported, u); len(reported) == 4 {
+				cancel()
+			}
+		}
+		done := make(chan error, 1)
+		go func() { done <- f.Run(ctx) }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("Run ended with %v", err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("no second round of polling")
+		}
+	})
 }

@@ -5,6 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net"
 	"net/http"
 	"strings"
 
@@ -24,13 +28,16 @@ type ItemResult struct {
 // Emitter publishes one intake item and says what became of it.
 type Emitter func(ctx context.Context, it intake.Item) (Outcome, error)
 
-// HTTPHandler accepts articles by POST: one plain-text or JSON article, or
-// JSON Lines (by Content-Type: text/plain, application/json,
-// application/x-ndjson; otherwise sniffed). The source name comes from the
+// HTTPHandler accepts articles by POST: one plain-text, HTML or JSON
+// article, JSON Lines, or a multipart/form-data upload whose file parts are
+// each read as one input (by the part's Content-Type, else its file name).
+// A body without a Content-Type (or application/octet-stream) is sniffed;
+// any other type is refused with 415. The source name comes from the
 // ?source= parameter, else "http". It answers 200 with one ItemResult per
 // item once every item is published or rejected, 413 when the body exceeds
-// maxBody, and 503 when publishing fails (the client should retry; items
-// already published are deduplicated).
+// maxBody, 408 when the client stops sending it before the read deadline,
+// and 503 when publishing fails (the client should retry; items already
+// published are deduplicated).
 func HTTPHandler(r *intake.Reader, emit Emitter, maxBody int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.Method != http.MethodPost {
@@ -44,27 +51,49 @@ func HTTPHandler(r *intake.Reader, emit Emitter, maxBody int64) http.Handler {
 		}
 		body := http.MaxBytesReader(w, req.Body, maxBody)
 		var results []ItemResult
-		err := r.Read(req.Context(), body, intake.Origin{Name: source, Path: "http", Format: formatOf(req.Header.Get("Content-Type"))}, func(it intake.Item) error {
+		collect := func(it intake.Item) error {
 			out, err := emit(req.Context(), it)
 			if err != nil {
 				return err
 			}
-			res := ItemResult{Line: it.Line}
-			switch {
-			case it.Reject != nil:
-				res.ID, res.Outcome, res.Code, res.Reason = it.Reject.ID, "rejected", it.Reject.Reject.Code, it.Reject.Reject.Reason
-			case out == Duplicate:
-				res.ID, res.Rev, res.Outcome = it.Article.ID, it.Article.Rev, "duplicate"
-			default:
-				res.ID, res.Rev, res.Outcome = it.Article.ID, it.Article.Rev, "published"
-			}
-			results = append(results, res)
+			results = append(results, resultOf(it, out))
 			return nil
-		})
+		}
+		origin := intake.Origin{Name: source, Path: "http"}
+		var err error
+		mediaType, params, perr := mime.ParseMediaType(req.Header.Get("Content-Type"))
+		switch {
+		case req.Header.Get("Content-Type") == "":
+			err = r.Read(req.Context(), body, origin, collect)
+		case perr != nil:
+			http.Error(w, "Content-Type: "+perr.Error(), http.StatusUnsupportedMediaType)
+			return
+		case mediaType == "multipart/form-data":
+			err = readMultipart(req.Context(), r, multipart.NewReader(body, params["boundary"]), origin, collect)
+		default:
+			f, ok := formatOf(mediaType)
+			if !ok {
+				http.Error(w, unsupported(mediaType), http.StatusUnsupportedMediaType)
+				return
+			}
+			origin.Format = f
+			err = r.Read(req.Context(), body, origin, collect)
+		}
 		var tooBig *http.MaxBytesError
+		var ne net.Error
+		var bad *unsupportedPart
 		switch {
 		case errors.As(err, &tooBig):
 			http.Error(w, fmt.Sprintf("body larger than %d bytes", maxBody), http.StatusRequestEntityTooLarge)
+			return
+		case errors.As(err, &bad):
+			http.Error(w, bad.Error(), http.StatusUnsupportedMediaType)
+			return
+		case errors.As(err, &ne) && ne.Timeout():
+			http.Error(w, "the body did not arrive before the read deadline", http.StatusRequestTimeout)
+			return
+		case errors.Is(err, errBadMultipart):
+			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		case err != nil:
 			http.Error(w, "publishing failed, retry: "+err.Error(), http.StatusServiceUnavailable)
@@ -75,17 +104,93 @@ func HTTPHandler(r *intake.Reader, emit Emitter, maxBody int64) http.Handler {
 	})
 }
 
-func formatOf(contentType string) intake.Format {
-	ct := strings.ToLower(strings.TrimSpace(strings.Split(contentType, ";")[0]))
-	switch ct {
-	case "text/plain":
-		return intake.Plain
-	case "application/json":
-		return intake.JSON
-	case "application/x-ndjson", "application/jsonl", "application/x-jsonlines":
-		return intake.JSONL
+func resultOf(it intake.Item, out Outcome) ItemResult {
+	res := ItemResult{Line: it.Line}
+	switch {
+	case it.Reject != nil:
+		res.ID, res.Outcome, res.Code, res.Reason = it.Reject.ID, "rejected", it.Reject.Reject.Code, it.Reject.Reject.Reason
+	case out == Duplicate:
+		res.ID, res.Rev, res.Outcome = it.Article.ID, it.Article.Rev, "duplicate"
+	default:
+		res.ID, res.Rev, res.Outcome = it.Article.ID, it.Article.Rev, "published"
 	}
-	return intake.Auto
+	return res
+}
+
+var errBadMultipart = errors.New("malformed multipart body")
+
+// unsupportedPart is a multipart part of a type no reader takes.
+type unsupportedPart struct{ name, mediaType string }
+
+func (u *unsupportedPart) Error() string {
+	return fmt.Sprintf("part %q: %s", u.name, unsupported(u.mediaType))
+}
+
+func unsupported(mediaType string) string {
+	return fmt.Sprintf("Content-Type %s is not accepted: send text/plain, text/html, application/json, application/x-ndjson or multipart/form-data", mediaType)
+}
+
+// readMultipart reads every part that carries a file (or any non-empty
+// field) as one input.
+func readMultipart(ctx context.Context, r *intake.Reader, mr *multipart.Reader, origin intake.Origin, emit func(intake.Item) error) error {
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			var ne net.Error
+			if errors.As(err, &tooBig) || errors.As(err, &ne) {
+				return err
+			}
+			return fmt.Errorf("%w: %w", errBadMultipart, err)
+		}
+		o := origin
+		name := part.FileName()
+		if name == "" {
+			name = part.FormName()
+		}
+		if ct := part.Header.Get("Content-Type"); ct != "" {
+			mt, _, err := mime.ParseMediaType(ct)
+			if err != nil {
+				part.Close()
+				return &unsupportedPart{name: name, mediaType: ct}
+			}
+			if f, ok := formatOf(mt); ok {
+				o.Format = f
+			} else {
+				part.Close()
+				return &unsupportedPart{name: name, mediaType: mt}
+			}
+		}
+		if o.Format == intake.Auto && part.FileName() != "" {
+			o.Format = intake.FormatOf(part.FileName())
+		}
+		err = r.Read(ctx, part, o, emit)
+		part.Close()
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// formatOf maps a media type to the intake format; ok is false for types
+// no reader takes.
+func formatOf(mediaType string) (f intake.Format, ok bool) {
+	switch strings.ToLower(mediaType) {
+	case "text/plain":
+		return intake.Plain, true
+	case "text/html", "application/xhtml+xml":
+		return intake.HTML, true
+	case "application/json":
+		return intake.JSON, true
+	case "application/x-ndjson", "application/jsonl", "application/x-jsonlines", "application/jsonlines":
+		return intake.JSONL, true
+	case "application/octet-stream":
+		return intake.Auto, true
+	}
+	return intake.Auto, false
 }
 
 // Emit publishes an intake item with p: an article or its rejection.

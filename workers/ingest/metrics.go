@@ -12,6 +12,8 @@ type metrics struct {
 	rejected      *prometheus.CounterVec // by code
 	publishErrors prometheus.Counter
 	unreadable    prometheus.Counter
+	skipped       *prometheus.CounterVec // by reason
+	feedErrors    prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -32,12 +34,22 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Namespace: "dewire", Name: "ingest_unreadable_total",
 			Help: "Inputs that could not be read at all.",
 		}),
+		skipped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Namespace: "dewire", Name: "ingest_skipped_total",
+			Help: "Inputs left alone on purpose, by reason: hidden, not_regular_file, symlink_loop, same_file.",
+		}, []string{"reason"}),
+		feedErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: "dewire", Name: "ingest_feed_errors_total",
+			Help: "Feed polls that failed: unreachable, an HTTP error status, or not a feed.",
+		}),
 	}
 	if reg != nil {
 		m.items = register(reg, m.items)
 		m.rejected = register(reg, m.rejected)
 		m.publishErrors = register(reg, m.publishErrors)
 		m.unreadable = register(reg, m.unreadable)
+		m.skipped = register(reg, m.skipped)
+		m.feedErrors = register(reg, m.feedErrors)
 	}
 	return m
 }

@@ -297,6 +297,7 @@ func (g *Ingester) source() *Source {
 				g.o.Events.Unreadable(path, err)
 			}
 		},
+		OnSkip: g.skipped,
 	}
 }
 
@@ -327,7 +328,7 @@ func (g *Ingester) PollFeeds(ctx context.Context, once bool) error {
 	}
 	f := &Feeds{
 		URLs: g.o.Feeds, Interval: g.o.FeedInterval, Source: g.o.Source, Reader: g.o.Reader, Emit: g.Submit,
-		OnError: func(url string, err error) { g.log.Warn("feed unavailable", zap.String("feed", url), zap.Error(err)) },
+		OnError: g.feedFailed,
 	}
 	if once {
 		return f.Poll(ctx)

@@ -33,6 +33,10 @@ type Config struct {
 	OutDir  string // sink output
 	Listen  string // optional host:port so outside clients (desks, `dewire worker`) can connect
 	Durable bool   // fsync every JetStream write
+	// Auth and TLS are what the embedded server asks of clients on Listen
+	// (Auth of the in-process connections too).
+	Auth bus.ServerAuth
+	TLS  bus.ServerTLS
 
 	Reader *intake.Reader
 	NormDE *pnorm.Normalizer
@@ -121,7 +125,8 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 	if cfg.Topology != nil {
 		topo = *cfg.Topology
 	}
-	srv, err := bus.Embedded{StoreDir: filepath.Join(cfg.DataDir, "jetstream"), Listen: cfg.Listen, Durable: cfg.Durable}.Start()
+	srv, err := bus.Embedded{StoreDir: filepath.Join(cfg.DataDir, "jetstream"), Listen: cfg.Listen, Durable: cfg.Durable,
+		Auth: cfg.Auth, TLS: cfg.TLS, Log: cfg.Log}.Start()
 	if err != nil {
 		return nil, err
 	}
@@ -139,7 +144,7 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 }
 
 func (p *Pipeline) connect(ctx context.Context, topo bus.Topology) error {
-	nc, err := bus.Connect(ctx, bus.Conn{Name: "dewire-run", InProcess: p.srv}, p.cfg.Log)
+	nc, err := bus.Connect(ctx, p.cfg.Auth.InProcess("dewire-run", p.srv), p.cfg.Log)
 	if err != nil {
 		return err
 	}

@@ -42,8 +42,11 @@ type Config struct {
 	Conn     bus.Conn
 	Topology bus.Topology
 	// Setup creates or updates the topology at start (needs admin rights).
-	Setup       bool
-	HTTPAddr    string
+	Setup    bool
+	HTTPAddr string
+	// HTTP locks and places the HTTP endpoints (auth for POST /articles,
+	// TLS, a separate metrics address).
+	HTTP        HTTPOptions
 	Concurrency int
 	Grace       time.Duration
 	Log         *zap.Logger
@@ -81,7 +84,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if cfg.Kind == Ingest {
 		probes.Expect("/articles")
 	}
-	if err := probes.Serve(ctx, cfg.HTTPAddr, log); err != nil {
+	if err := probes.ServeWith(ctx, cfg.HTTPAddr, cfg.HTTP, log); err != nil {
 		return err
 	}
 	if cfg.Conn.Name == "" {
