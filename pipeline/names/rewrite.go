@@ -1075,6 +1075,15 @@ func isQuote(r rune) bool {
 // stopping at a sentence end.
 func lastWords(s string, n int) []string {
 	var out []string
+	// A few words fit in a bounded window; looking further back would make
+	// every mention cost the length of the paragraph.
+	if len(s) > 160 {
+		k := len(s) - 160
+		for k < len(s) && !utf8.RuneStart(s[k]) {
+			k++
+		}
+		s = s[k:]
+	}
 	end := len(s)
 	for len(out) < n {
 		i := end

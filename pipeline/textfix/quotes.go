@@ -155,11 +155,18 @@ func (f *Fixer) fixQuotes(s string, acted, observed *[]article.Flag) []repl {
 // pair decides the role of every mark and pairs openers with closers.
 func (f *Fixer) pair(s string, ms []mark) *errAmbiguous {
 	var stack []int
+	// outer holds, for the doubles and guillemets on the stack, their index
+	// into stack, so the innermost one is found in constant time however
+	// many single quotes lie above it.
+	var outer []int
+	lastRoled := -1          // position of the last double or guillemet given a role
 	topOuter := func() int { // the innermost open double or guillemet
-		for k := len(stack) - 1; k >= 0; k-- {
-			if ms[stack[k]].fam != famSingle {
+		for len(outer) > 0 {
+			k := outer[len(outer)-1]
+			if k < len(stack) && ms[stack[k]].fam != famSingle {
 				return stack[k]
 			}
+			outer = outer[:len(outer)-1]
 		}
 		return -1
 	}
@@ -179,8 +186,12 @@ func (f *Fixer) pair(s string, ms []mark) *errAmbiguous {
 		if why != "" {
 			return &errAmbiguous{m.pos, why}
 		}
+		if role != roleNone {
+			lastRoled = m.pos
+		}
 		if role == roleOpen {
 			m.role, m.level = roleOpen, len(stack)
+			outer = append(outer, len(stack))
 			stack = append(stack, i)
 			continue
 		}
@@ -191,6 +202,7 @@ func (f *Fixer) pair(s string, ms []mark) *errAmbiguous {
 				stack = stack[:len(stack)-1]
 			}
 			stack = stack[:len(stack)-1]
+			outer = outer[:len(outer)-1]
 			m.partner, ms[top].partner = top, i
 			m.level = ms[top].level
 			continue
@@ -198,14 +210,14 @@ func (f *Fixer) pair(s string, ms []mark) *errAmbiguous {
 		if top >= 0 {
 			return &errAmbiguous{m.pos, "closing mark inside a different quotation"}
 		}
-		start, ok := f.restorable(s, ms, i)
+		start, ok := f.restorable(s, ms, i, lastRoled)
 		if !ok {
 			return &errAmbiguous{m.pos, "closing mark without an opening mark"}
 		}
 		for _, k := range stack { // singles inside the restored quotation stay as they are
 			ms[k].role = roleNone
 		}
-		stack = stack[:0]
+		stack, outer = stack[:0], outer[:0]
 		m.partner, m.restoreAt = restoredPartner, start
 	}
 	var unclosed []int
@@ -331,7 +343,7 @@ func (f *Fixer) pairSingle(s string, ms []mark, i int, open, close bool, stack *
 
 // restorable finds where the missing opener of the closer ms[i] belongs: the
 // start of its sentence, when an attribution follows the closer.
-func (f *Fixer) restorable(s string, ms []mark, i int) (int, bool) {
+func (f *Fixer) restorable(s string, ms []mark, i, lastRoled int) (int, bool) {
 	m := ms[i]
 	if !f.attributed(s, m.pos, m.size) {
 		return 0, false
@@ -341,10 +353,8 @@ func (f *Fixer) restorable(s string, ms []mark, i int) (int, bool) {
 	if !ok || start >= m.pos || start == skipSpaces(s, 0) {
 		return 0, false
 	}
-	for k := 0; k < i; k++ {
-		if ms[k].pos >= start && ms[k].role != roleNone && ms[k].fam != famSingle {
-			return 0, false
-		}
+	if lastRoled >= start && lastRoled < m.pos {
+		return 0, false // another quotation lies inside the sentence
 	}
 	return start, true
 }
@@ -424,7 +434,13 @@ func setOf(words ...string) map[string]struct{} {
 // sentenceStart returns the start of the sentence containing s[end-1], or
 // false when the boundary is uncertain (abbreviations, short words).
 func sentenceStart(s string, end int) (int, bool) {
+	// A sentence longer than maxSentence is no sentence one can be sure of,
+	// and the bound keeps every lookup constant in the paragraph's length.
+	stop := max(0, end-maxSentence)
 	for j := end; j > 0; j-- {
+		if j <= stop {
+			return 0, false
+		}
 		if s[j-1] != ' ' {
 			continue
 		}
@@ -453,10 +469,16 @@ func sentenceStart(s string, end int) (int, bool) {
 	return k, startsSentence(s, k)
 }
 
+// maxSentence bounds, in bytes, how far back a sentence start is looked for.
+const maxSentence = 1500
+
 func startsSentence(s string, k int) bool {
 	r := runeAt(s, k)
 	return unicode.IsUpper(r) || unicode.IsDigit(r)
 }
+
+// maxWord bounds, in bytes, the words looked at behind a period.
+const maxWord = 64
 
 type boundaryKind uint8
 
@@ -469,7 +491,7 @@ const (
 // boundaryAfterWord judges the period at s[dot] by the word before it.
 func boundaryAfterWord(s string, dot int) boundaryKind {
 	w := dot
-	for w > 0 {
+	for w > 0 && dot-w <= maxWord {
 		r, sz := utf8.DecodeLastRuneInString(s[:w])
 		if !isWord(r) {
 			break
