@@ -32,11 +32,18 @@ const (
 	RuleFirstName = "names.first_name" // a wrong first name before a known surname was corrected
 	RuleContested = "names.contested"  // a contested name was handled by the desk's policy
 	RuleUnify     = "names.unify"      // an unknown name spelled two ways became one spelling
+	RuleFeminine  = "names.feminine"   // a woman's surname took the press form derived from a gazetteer surname
 
 	FlagAmbiguous   = "names.ambiguous"    // a surname fits several entities and the first name fits none
 	FlagEnglishForm = "names.english_form" // German text keeps the English form of a name it does not transliterate
 	FlagSpelling    = "names.spelling"     // an unknown name is spelled two ways and neither follows the convention
+	FlagFirstName   = "names.first_name"   // a known surname with another first name: maybe a relative or a namesake
+	FlagUnsure      = "names.unsure"       // a name edit below the confidence threshold, left as a suggestion
 )
+
+// MinConfidence is the confidence a name edit needs; below it the edit
+// becomes a flag carrying the suggestion.
+const MinConfidence = 0.7
 
 // Options configure a Rewriter.
 type Options struct {
@@ -100,6 +107,7 @@ const (
 	kindGivenOK                     // surname with the entity's own (maybe misspelled) first name
 	kindGivenWrong                  // surname with another first name
 	kindBare                        // surname alone
+	kindFeminine                    // the feminine form of a known surname: another person
 )
 
 type match struct {
@@ -118,6 +126,7 @@ type cand struct {
 	f         *form
 	cut       int // bytes at the end of the token kept as an inflection (genitive s)
 	inflected bool
+	feminine  bool
 }
 
 // scratch holds the buffers of one Rewrite call.
@@ -363,7 +372,11 @@ func wordEnd(s string, i int) int {
 // a name.
 func (rw *Rewriter) scan(sc *scratch, fi int, s string, out []match) []match {
 	var toks []token
+	prot := protectedSpans(s)
 	for t, next := nextCapitalised(s, 0); t.end > 0; t, next = nextCapitalised(s, next) {
+		if prot != nil && prot.has(t.start, t.end) {
+			continue // an address, a handle or a title keeps its spelling
+		}
 		w := s[t.start:t.end]
 		sc.cands = rw.candidates(sc, sc.cands[:0], w)
 		if len(sc.cands) == 0 {
@@ -478,15 +491,22 @@ func (rw *Rewriter) candidates(sc *scratch, dst []cand, w string) []cand {
 			return dst
 		}
 	}
-	// Russian case endings leaked through translation (Shushi, Putina): only
-	// on the surname of a known person (-a, -u, -e, -om, -ym/-im; never -i,
-	// so "Alevi" is not "Aliyev"), or a place whose name ends in -a.
+	// A woman's surname (Lawrowa, Nawalnaja, Selenska) is her own form, never
+	// the man's: it is matched to the surname it derives from and rewritten
+	// only to that surname's feminine press form.
+	if dst = rw.feminineCands(sc, dst, m); len(dst) > 0 {
+		return dst
+	}
+	// Russian case endings leaked through translation (Shushi, Putinu): only
+	// on the surname of a known person (-u, -e, -om, -ym/-im; never -i, so
+	// "Alevi" is not "Aliyev", and never -a, the feminine), or a place whose
+	// name ends in -a.
 	for _, e := range [...]string{"om", "im", "ym", "oi", "ei", "a", "u", "e", "i"} {
 		if len(m) < len(e)+3 || string(m[len(m)-len(e):]) != e {
 			continue
 		}
 		stem := m[:len(m)-len(e)]
-		if len(stem) >= 4 && e != "i" && e != "oi" && e != "ei" {
+		if len(stem) >= 4 && e != "i" && e != "oi" && e != "ei" && e != "a" {
 			sc.key = finishKey(append(sc.key[:0], stem...), 0)
 			for _, f := range g.keyed[string(sc.key)] {
 				if len(f.words) == 1 && f.surname && f.ent.bare {
@@ -507,6 +527,75 @@ func (rw *Rewriter) candidates(sc *scratch, dst []cand, w string) []cand {
 		}
 	}
 	return dst
+}
+
+// feminineCands adds the person surnames whose feminine form the
+// transliterated word m is: -ova/-eva/-ina (Lavrova), -aya/-aja (Navalnaya,
+// key "-aia" for masculine "-i"), Ukrainian -ska for -skyj.
+func (rw *Rewriter) feminineCands(sc *scratch, dst []cand, m []byte) []cand {
+	n := len(m)
+	if n < 5 || m[n-1] != 'a' {
+		return dst
+	}
+	var stems [2][]byte
+	switch {
+	case n >= 6 && string(m[n-3:]) == "aia":
+		stems[0] = append(append([]byte(nil), m[:n-3]...), 'i')
+	case string(m[n-3:]) == "ska":
+		stems[0] = append(append([]byte(nil), m[:n-1]...), 'i')
+	case string(m[n-3:n-1]) == "ov" || string(m[n-3:n-1]) == "ev" || string(m[n-3:n-1]) == "in":
+		stems[0] = m[:n-1]
+	}
+	for _, st := range stems {
+		if st == nil {
+			continue
+		}
+		sc.key = finishKey(append(sc.key[:0], st...), 0)
+		for _, f := range rw.g.keyed[string(sc.key)] {
+			if len(f.words) == 1 && f.surname && f.ent.Kind == KindPerson && feminineOf(f.ent.surname.DE, f.ent.Country, "de") != "" {
+				dst = appendCand(dst, cand{f: f, feminine: true})
+			}
+		}
+	}
+	return dst
+}
+
+// feminineOf derives the feminine press form of a masculine surname in the
+// language by the transliteration's own rules (Lawrow → Lawrowa, Lavrov →
+// Lavrova, Nawalny → Nawalnaja, Navalny → Navalnaya, Selenskyj → Selenska,
+// Zelensky → Zelenska); "" when the surname has no such form (Paschinjan).
+func feminineOf(surname, country, lang string) string {
+	l := strings.ToLower(surname)
+	switch {
+	case strings.HasSuffix(l, "ow"), strings.HasSuffix(l, "ew"), strings.HasSuffix(l, "ov"), strings.HasSuffix(l, "ev"),
+		strings.HasSuffix(l, "in"), strings.HasSuffix(l, "yn"):
+		return surname + "a"
+	}
+	stem := ""
+	for _, e := range []string{"skyj", "skyi", "skiy", "skij", "skyy", "sky", "ski", "skii"} {
+		if strings.HasSuffix(l, e) {
+			stem = surname[:len(surname)-len(e)+2] // keep "sk"
+			break
+		}
+	}
+	if stem == "" {
+		for _, e := range []string{"yj", "ij", "iy", "yy", "y", "i"} {
+			if strings.HasSuffix(l, e) && len(l) > len(e)+2 {
+				stem = surname[:len(surname)-len(e)]
+				break
+			}
+		}
+	}
+	if stem == "" {
+		return ""
+	}
+	if country == "ua" {
+		return stem + "a" // Selenska, Zelenska
+	}
+	if lang == "en" {
+		return stem + "aya"
+	}
+	return stem + "aja"
 }
 
 // exactGenitive adds the forms written exactly as w without its genitive s.
@@ -543,6 +632,11 @@ func appendCand(dst []cand, c cand) []cand {
 func (rw *Rewriter) best(sc *scratch, s string, toks []token, i int) (match, bool) {
 	var m match
 	bestScore := -1
+	if len(sc.cands) > 0 && sc.cands[0].feminine {
+		c := sc.cands[0]
+		t := toks[i]
+		return match{first: i, start: t.start, end: t.end, tokEnd: t.end, f: c.f, ents: []*entry{c.f.ent}, kind: kindFeminine}, true
+	}
 	for _, c := range sc.cands {
 		f := c.f
 		n := len(f.words)
@@ -822,6 +916,10 @@ type repl struct {
 	after      string
 	rule       string
 	m          *match // nil for unify
+	evidence   string
+	confidence float64
+	flag       article.Flag // Code "" for none; Offset is set where the text is written
+	noEntity   bool         // the mention may be someone else: not recorded as the entity's
 }
 
 // apply decides every match's rewrite with the whole article in view and
@@ -830,11 +928,19 @@ func (rw *Rewriter) apply(fields []article.Field, matches [][]match, sc *scratch
 	// Resolve bare surnames to an entity named in full elsewhere in the article.
 	named := map[*entry]bool{}
 	contestedUsed := map[*entry]int{}
+	ev := &evidence{fields: fields, givens: map[*entry][]string{}}
 	for _, ms := range matches {
 		for i := range ms {
 			m := &ms[i]
-			if m.kind != kindBare {
+			if m.kind != kindBare && m.kind != kindFeminine {
 				named[m.ents[0]] = true
+			}
+			if m.kind == kindGivenOK || m.kind == kindGivenWrong {
+				t := *fields[m.field].Text
+				g := t[m.start:wordEnd(t, m.start)]
+				if !containsString(ev.givens[m.ents[0]], g) {
+					ev.givens[m.ents[0]] = append(ev.givens[m.ents[0]], g)
+				}
 			}
 			if m.f.role == roleContested {
 				if _, ok := contestedUsed[m.ents[0]]; !ok {
@@ -878,12 +984,20 @@ func (rw *Rewriter) apply(fields []article.Field, matches [][]match, sc *scratch
 				reps = append(reps, repl{start: m.start, end: m.end, after: s[m.start:m.end], m: m})
 				continue
 			}
-			after, rule, end := rw.target(s, ms, i, first, contestedUsed)
-			if after == "" || after == s[m.start:end] {
-				reps = append(reps, repl{start: m.start, end: m.end, after: s[m.start:m.end], m: m})
-				continue
+			d := rw.target(s, ms, i, first, contestedUsed, ev)
+			keep := repl{start: m.start, end: m.end, after: s[m.start:m.end], m: m, noEntity: m.kind == kindFeminine}
+			switch {
+			case d.after == "" || d.after == s[m.start:d.end]:
+				reps = append(reps, keep)
+			case d.flag != "":
+				keep.noEntity = true
+				keep.flag = article.Flag{Code: d.flag, Field: fl.Name, Suggestion: d.after,
+					Message: fmt.Sprintf("check %q: %s; suggested %q (%s, confidence %.2f)", s[m.start:d.end], d.why, d.after, d.evidence, d.confidence)}
+				reps = append(reps, keep)
+			default:
+				reps = append(reps, repl{start: m.start, end: d.end, after: d.after, rule: d.rule, m: m,
+					evidence: d.evidence, confidence: d.confidence, noEntity: m.kind == kindFeminine})
 			}
-			reps = append(reps, repl{start: m.start, end: end, after: after, rule: rule, m: m})
 		}
 		if len(unify) > 0 {
 			reps = append(reps, unifyRepls(s, fi, sc.unknown, unify, ms)...)
@@ -900,11 +1014,16 @@ func (rw *Rewriter) apply(fields []article.Field, matches [][]match, sc *scratch
 			off := b.Len()
 			before := s[r.start:r.end]
 			if r.rule != "" {
-				res.Edits = append(res.Edits, article.Edit{Rule: r.rule, Field: fl.Name, Offset: off, Before: before, After: r.after})
+				res.Edits = append(res.Edits, article.Edit{Rule: r.rule, Field: fl.Name, Offset: off, Before: before, After: r.after,
+					Evidence: r.evidence, Confidence: r.confidence})
+			}
+			if r.flag.Code != "" {
+				r.flag.Offset = off
+				res.Flags = append(res.Flags, r.flag)
 			}
 			b.WriteString(r.after)
 			prev = r.end
-			if r.m == nil {
+			if r.m == nil || r.noEntity {
 				continue
 			}
 			e := r.m.ents[0]
@@ -947,7 +1066,8 @@ func unifyRepls(s string, fi int, unknown []unknownWord, unify map[uint64][]stri
 		if mi < len(ms) && ms[mi].start < u.end {
 			continue
 		}
-		out = append(out, repl{start: u.start, end: u.end, after: g[0], rule: RuleUnify})
+		out = append(out, repl{start: u.start, end: u.end, after: g[0], rule: RuleUnify, confidence: 0.75,
+			evidence: fmt.Sprintf("in-article unification by transliteration key: spelled %s; %q follows the press convention", strings.Join(g, ", "), g[0])})
 	}
 	return out
 }
@@ -969,40 +1089,161 @@ func (rw *Rewriter) keptEnglish(m *match) bool {
 	return m.f.text == en && en != de
 }
 
-// target returns the text that should replace match i from m.start to the
-// returned end, and the edit's rule; after is "" when the name stays as written.
-func (rw *Rewriter) target(s string, ms []match, i int, first bool, contestedUsed map[*entry]int) (after, rule string, end int) {
+// decision is what target chose for one match.
+type decision struct {
+	after, rule string // after "" keeps the name as written
+	end         int
+	evidence    string
+	confidence  float64
+	flag        string // a flag code when the edit is a suggestion only
+	why         string // the flag's reason
+}
+
+// target decides what should replace match i from m.start to the returned
+// end, with the edit's rule, evidence and confidence.
+func (rw *Rewriter) target(s string, ms []match, i int, first bool, contestedUsed map[*entry]int, ev *evidence) decision {
 	m := &ms[i]
 	e := m.ents[0]
 	lang := rw.lang
-	end = m.end
+	d := decision{end: m.end}
 	if m.f.role == roleVariant || explicitNaming(s, m.start, m.tokEnd) || isVariant(e, s[m.start:m.end]) {
-		return "", "", end
+		return d
+	}
+	if e.Kind != KindPerson && inOrgName(s, m.start, m.tokEnd) {
+		return d // "Kyiv Post", "Radio Baku": an outlet keeps its name
 	}
 	if i > 0 && ms[i-1].ents[0] == e && parenthetical(s[ms[i-1].tokEnd:m.start]) {
-		return "", "", end
+		return d
+	}
+	written := s[m.start:m.end]
+	how := "transliteration key"
+	if written == m.f.text {
+		how = "declared spelling"
+	}
+	d.confidence = 0.9
+	if how == "declared spelling" {
+		d.confidence = 0.95
 	}
 	canon := e.In(lang)
 	switch {
+	case m.kind == kindFeminine:
+		fem := feminineOf(e.surname.In(lang), e.Country, lang)
+		if fem == "" || Key(fem) != Key(written) {
+			return decision{end: m.end}
+		}
+		d.after, d.rule, d.confidence = fem, RuleFeminine, 0.8
+		d.evidence = fmt.Sprintf("feminine form of the surname of gazetteer entry %s (%s), derived by the %s transcription", e.ID, e.surname.In(lang), lang)
+		return d
 	case m.f.role == roleContested:
 		if rw.policy == Keep {
-			return "", "", end
+			return d
 		}
-		after, rule = canon, RuleContested
+		d.after, d.rule, d.confidence = canon, RuleContested, 1
+		d.evidence = fmt.Sprintf("gazetteer entry %s: contested name, desk policy %s", e.ID, rw.policy)
 	case e.Kind != KindPerson || m.kind == kindGivenOK || m.kind == kindFull && !m.f.surname:
-		after, rule = canon, RuleCanonical
+		d.after, d.rule = canon, RuleCanonical
+		d.evidence = fmt.Sprintf("gazetteer entry %s by %s", e.ID, how)
 	case m.kind == kindGivenWrong:
-		after, rule = canon, RuleFirstName
+		d.after, d.rule = canon, RuleFirstName
+		given := s[m.start:wordEnd(s, m.start)]
+		if why := ev.otherPerson(e, given); why != "" {
+			d.flag, d.why = FlagFirstName, why
+			d.confidence = 0.5
+		} else {
+			d.confidence = 0.8
+		}
+		d.evidence = fmt.Sprintf("gazetteer entry %s: surname by %s, first name %q corrected", e.ID, how, given)
+		if d.flag == "" {
+			d.evidence += "; no relative or namesake in the article"
+		}
 	default:
-		after, rule = e.surname.In(lang), RuleCanonical
+		d.after, d.rule = e.surname.In(lang), RuleCanonical
+		d.evidence = fmt.Sprintf("gazetteer entry %s: surname by %s", e.ID, how)
+	}
+	if m.inflected {
+		d.confidence = 0.75
+		d.evidence += ", Russian case ending dropped"
 	}
 	followedByAlt := i+1 < len(ms) && ms[i+1].ents[0] == e && parenthetical(s[m.tokEnd:ms[i+1].start])
 	if ci, ok := contestedUsed[e]; ok && rw.policy == CanonicalFirstMention && first && !followedByAlt {
-		after += s[m.end:m.tokEnd] + " (" + e.Contested[ci].In(lang) + ")"
-		return after, RuleContested, m.tokEnd
+		d.after += s[m.end:m.tokEnd] + " (" + e.Contested[ci].In(lang) + ")"
+		d.rule, d.end, d.confidence = RuleContested, m.tokEnd, 1
+		d.evidence = fmt.Sprintf("gazetteer entry %s: contested name, desk policy %s", e.ID, rw.policy)
 	}
-	return after, rule, end
+	if d.confidence < MinConfidence && d.flag == "" {
+		d.flag, d.why = FlagUnsure, "confidence below the threshold"
+	}
+	return d
 }
+
+// evidence is what the whole article says about who is who: kinship words
+// and the first names written before each known surname.
+type evidence struct {
+	fields []article.Field
+	done   bool
+	kin    string            // the first kinship word found, "" for none
+	givens map[*entry][]string // first names seen before an entity's surname
+}
+
+// otherPerson reports why given + e's surname may be someone other than e:
+// a relative mentioned in the article, two first names with the surname, or
+// a first name unlike e's; "" when nothing suggests it.
+func (ev *evidence) otherPerson(e *entry, given string) string {
+	if !ev.done {
+		ev.scan()
+	}
+	if ev.kin != "" {
+		return fmt.Sprintf("the article speaks of relatives (%q): %q may be another person with the surname", ev.kin, given)
+	}
+	if gs := ev.givens[e]; len(gs) > 1 {
+		return fmt.Sprintf("the surname comes with several first names (%s): namesakes or relatives", strings.Join(gs, ", "))
+	}
+	k := Key(given)
+	for gk := range e.givenKeys {
+		if commonPrefix(k, gk) >= 4 || (len(k) >= 3 && strings.HasPrefix(gk, k)) || (len(gk) >= 3 && strings.HasPrefix(k, gk)) {
+			return ""
+		}
+	}
+	return fmt.Sprintf("first name %q is not a spelling of %s's: maybe another person with the surname", given, e.In("en"))
+}
+
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
+}
+
+// scan reads the article once for kinship words.
+func (ev *evidence) scan() {
+	ev.done = true
+	for _, f := range ev.fields {
+		s := *f.Text
+		for i := 0; i < len(s); {
+			j := wordEnd(s, i)
+			if j == i {
+				_, size := utf8.DecodeRuneInString(s[i:])
+				i += size
+				continue
+			}
+			if w := s[i:j]; len(w) >= 3 && len(w) <= 14 && kinWords[strings.ToLower(w)] {
+				ev.kin = w
+				return
+			}
+			i = j
+		}
+	}
+}
+
+// kinWords say that relatives or namesakes of a person appear in the text.
+var kinWords = setOf("sohn", "sohnes", "söhne", "tochter", "töchter", "bruder", "bruders", "brüder", "schwester",
+	"ehefrau", "gattin", "ehemann", "gatte", "witwe", "witwer", "vater", "vaters", "mutter", "neffe", "nichte",
+	"cousin", "cousine", "onkel", "tante", "enkel", "enkelin", "schwiegersohn", "schwiegervater", "schwager",
+	"namensvetter", "verwandt", "verwandte", "verwandter", "familie", "frau",
+	"son", "sons", "daughter", "daughters", "brother", "brothers", "sister", "sisters", "wife", "husband", "widow",
+	"father", "mother", "nephew", "niece", "uncle", "aunt", "grandson", "granddaughter", "namesake", "related",
+	"relative", "relatives", "family", "mrs")
 
 // isVariant reports whether text is written exactly as one of e's accepted variants.
 func isVariant(e *entry, text string) bool {
@@ -1021,35 +1262,51 @@ func parenthetical(gap string) bool {
 
 // explicitNaming reports whether the words around a name show that the text
 // talks about the name itself ("die die Armenier Schuschi nennen",
-// "known as Shushi", "auch Schuschi genannt"), which is never rewritten.
+// "known as Shushi", "auch Schuschi genannt", "(armenisch: Stepanakert)"),
+// which is never rewritten. A naming verb counts only where it names: "X
+// nannte die Vorwürfe absurd" and "X bezeichnete Y als …" are statements by
+// X, not about X's name.
 func explicitNaming(s string, start, end int) bool {
+	if glossContext(s, start) {
+		return true
+	}
 	before := lastWords(s[:start], 3)
+	final := clauseEnds(s, end)
 	for i, w := range before {
 		switch w {
 		case "sogenannt", "sogenannte", "sogenannten", "sogenannter", "sogenanntes", "so-called", "genannte", "genannten":
 			return true
-		}
-		if i > 0 {
-			continue
-		}
-		switch w {
-		case "call", "calls", "called", "named", "namens", "genannt", "nennen", "nennt", "nannten", "nannte", "heißt", "hieß", "name", "names":
-			return true
+		case "namens", "genannt", "named":
+			if i == 0 {
+				return true
+			}
+		case "call", "calls", "called", "nennen", "nennt", "nannten", "nannte", "heißt", "hieß", "heißen", "name", "names":
+			// "die Armenier nennen die Stadt Stepanakert." names; "Putin
+			// nannte Paschinjan einen Verräter" does not.
+			if final {
+				return true
+			}
 		case "as":
-			if len(before) > 1 && (before[1] == "known" || before[1] == "referred" || before[1] == "also") {
+			if i == 0 && len(before) > 1 && (before[1] == "known" || before[1] == "referred" || before[1] == "also") {
 				return true
 			}
 		case "als":
-			if len(before) > 1 && (before[1] == "auch" || before[1] == "bezeichnet" || before[1] == "bekannt") {
+			if i == 0 && len(before) > 1 && (before[1] == "auch" || before[1] == "bezeichnet" || before[1] == "bekannt") {
 				return true
 			}
 		}
 	}
-	after := firstWords(s[end:], 2)
-	for _, w := range after {
+	rest := s[end:min(len(s), end+64)]
+	after := firstWords(rest, 2)
+	for i, w := range after {
 		switch w {
-		case "genannt", "nennen", "nennt", "nannten", "nannte", "heißt", "hieß", "bezeichnen", "bezeichnet", "bezeichnete":
+		case "genannt", "heißt", "hieß":
 			return true
+		case "nennen", "nennt", "nannten", "nannte", "bezeichnen", "bezeichnet", "bezeichnete", "bezeichneten":
+			// verb-final: "…, die Aserbaidschan als Chankendi bezeichnet,"
+			if k := strings.Index(rest, w); k >= 0 && clauseEnds(rest, k+len(w)) && i <= 1 {
+				return true
+			}
 		}
 	}
 	// A name standing alone in quotation marks is being talked about.
@@ -1061,6 +1318,23 @@ func explicitNaming(s string, start, end int) bool {
 		}
 	}
 	return false
+}
+
+// clauseEnds reports whether the clause ends at s[i:] (after spaces):
+// punctuation, a closing mark, an opening parenthesis or the end.
+func clauseEnds(s string, i int) bool {
+	for i < len(s) && s[i] == ' ' {
+		i++
+	}
+	if i >= len(s) {
+		return true
+	}
+	switch s[i] {
+	case ',', '.', ';', ':', '!', '?', ')', '(', '"':
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return isQuote(r) || r == '–' || r == '—'
 }
 
 func isQuote(r rune) bool {

@@ -136,7 +136,7 @@ func TestWordsThatOnlyLookLikeInflectedSurnamesAreLeftAlone(t *testing.T) {
 		}
 	}
 	rw, _ := names.NewRewriter(g, names.Options{Lang: "en"})
-	if out, _ := rw.Text("He spoke with Putina yesterday."); out == "He spoke with Putina yesterday." {
-		t.Error("the Russian genitive Putina is no longer recognised")
+	if out, _ := rw.Text("He spoke with Putinu yesterday."); out == "He spoke with Putinu yesterday." {
+		t.Error("the leaked Russian dative Putinu is no longer recognised")
 	}
 }
