@@ -1181,7 +1181,7 @@ func (rw *Rewriter) target(s string, ms []match, i int, first bool, contestedUse
 type evidence struct {
 	fields []article.Field
 	done   bool
-	kin    string            // the first kinship word found, "" for none
+	kin    string              // the first kinship word found, "" for none
 	givens map[*entry][]string // first names seen before an entity's surname
 }
 
