@@ -203,11 +203,7 @@ func needs(s string) uint8 {
 			}
 		}
 	}
-	// Page debris is digits at the very end.
-	for n > 0 && (s[n-1] == ' ' || s[n-1] == '\t') {
-		n--
-	}
-	if n > 0 && s[n-1] >= '0' && s[n-1] <= '9' {
+	if mayBeDebris(s) {
 		need |= needDebris
 	}
 	return need
