@@ -160,6 +160,10 @@ func (n *Normalizer) Text(s string) (string, []article.Edit, []article.Flag) {
 // field applies the per-field repairs: NFC, white space, typography.
 func (n *Normalizer) field(s string) (string, []article.Edit, []article.Flag) {
 	var edits []article.Edit
+	var flags []article.Flag
+	if hasInvisible(s) {
+		s, edits, flags = removeInvisible(s, edits, flags)
+	}
 	nfc, spaced := scan(s)
 	if !nfc {
 		if out := norm.NFC.String(s); out != s {
@@ -173,8 +177,8 @@ func (n *Normalizer) field(s string) (string, []article.Edit, []article.Flag) {
 		edits = append(edits, article.Edit{Rule: RuleSpaceCollapse, Offset: 0, Before: s, After: out})
 		s = out
 	}
-	out, fe, flags := n.fix.Fix(s)
-	return out, append(edits, fe...), flags
+	out, fe, ff := n.fix.Fix(s)
+	return out, append(edits, fe...), append(flags, ff...)
 }
 
 // scan looks at s once and reports whether it is certainly NFC (false means
