@@ -349,15 +349,75 @@ func (f *Fixer) restorable(s string, ms []mark, i, lastRoled int) (int, bool) {
 		return 0, false
 	}
 	start, ok := sentenceStart(s, m.pos)
-	// A closer in the first sentence may end a quotation begun in an earlier paragraph.
-	if !ok || start >= m.pos || start == skipSpaces(s, 0) {
+	if !ok || start >= m.pos {
 		return 0, false
 	}
 	if lastRoled >= start && lastRoled < m.pos {
 		return 0, false // another quotation lies inside the sentence
 	}
+	// The quotation takes in the sentences before it that speak in the first
+	// person ("… schrieb unser Ministerium … Neun Tage sind vergangen“,
+	// sagte er): it opens at the first of them.
+	extended := false
+	for {
+		e := start
+		for e > 0 && s[e-1] == ' ' {
+			e--
+		}
+		if e == 0 {
+			break
+		}
+		ps, ok := sentenceStart(s, e)
+		if !ok || ps >= e || lastRoled >= ps && lastRoled < m.pos || !f.firstPerson(s[ps:e]) {
+			break
+		}
+		start, extended = ps, true
+	}
+	// A closer in the first sentence may end a quotation begun in an earlier
+	// paragraph; only first-person sentences before it show it begins here.
+	if start == skipSpaces(s, 0) && !extended {
+		return 0, false
+	}
 	return start, true
 }
+
+// firstPerson reports whether the sentence speaks in the first person and
+// holds no quotation mark or colon (which would introduce another quotation).
+func (f *Fixer) firstPerson(sent string) bool {
+	words := dePersonWords
+	if f.en {
+		words = enPersonWords
+	}
+	found := false
+	for i := 0; i < len(sent); {
+		r, size := utf8.DecodeRuneInString(sent[i:])
+		if quoteFamily(r) != famNone || r == ':' || r == '\'' {
+			return false
+		}
+		if !isWord(r) {
+			i += size
+			continue
+		}
+		j := i
+		for j < len(sent) {
+			r2, sz := utf8.DecodeRuneInString(sent[j:])
+			if !isWord(r2) {
+				break
+			}
+			j += sz
+		}
+		if _, ok := words[strings.ToLower(sent[i:j])]; ok {
+			found = true
+		}
+		i = j
+	}
+	return found
+}
+
+var dePersonWords = setOf("ich", "wir", "uns", "unser", "unsere", "unserer", "unseren", "unserem", "unseres",
+	"mein", "meine", "meiner", "meinen", "meinem", "meines", "mir", "mich")
+
+var enPersonWords = setOf("i", "we", "us", "our", "ours", "my", "me", "mine")
 
 // attributed reports whether "“, sagte er" or ",” he said" follows the closer.
 func (f *Fixer) attributed(s string, pos, size int) bool {
