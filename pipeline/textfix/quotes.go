@@ -120,7 +120,7 @@ func (f *Fixer) fixQuotes(s string, acted, observed *[]article.Flag) []repl {
 	if len(ms) == 0 {
 		return nil
 	}
-	if e := f.pair(s, ms); e != nil {
+	if e := f.pair(s, ms, padPairing(s, ms)); e != nil {
 		*observed = append(*observed, article.Flag{
 			Code:    FlagUnbalanced,
 			Message: fmt.Sprintf("quotation marks left as they are: %s near %q", e.why, snippet(s, e.pos)),
@@ -149,11 +149,14 @@ func (f *Fixer) fixQuotes(s string, acted, observed *[]article.Flag) []repl {
 			rs = f.renderOpen(s, ms, i, rs)
 		}
 	}
+	if strings.IndexByte(s, '\'') >= 0 {
+		rs = f.nestedStraight(s, ms, rs)
+	}
 	return rs
 }
 
 // pair decides the role of every mark and pairs openers with closers.
-func (f *Fixer) pair(s string, ms []mark) *errAmbiguous {
+func (f *Fixer) pair(s string, ms []mark, forced []qrole) *errAmbiguous {
 	var stack []int
 	// outer holds, for the doubles and guillemets on the stack, their index
 	// into stack, so the innermost one is found in constant time however
@@ -183,6 +186,12 @@ func (f *Fixer) pair(s string, ms []mark) *errAmbiguous {
 			continue // an inch mark: 16x12"
 		}
 		role, why := f.decide(s, m, ms, top, inQuote, open, close)
+		if forced != nil && forced[i] != roleNone {
+			role, why = forced[i], ""
+			if role == roleOpen && inQuote {
+				why = "opening mark inside an open quotation"
+			}
+		}
 		if why != "" {
 			return &errAmbiguous{m.pos, why}
 		}
@@ -236,6 +245,97 @@ func (f *Fixer) pair(s string, ms []mark) *errAmbiguous {
 		return &errAmbiguous{ms[unclosed[len(unclosed)-1]].pos, "opening mark without a closing mark"}
 	}
 	return nil
+}
+
+// padPairing resolves straight double quotes set off by spaces on both
+// sides (`sagte: " Wir sind bereit. " Dann`) when only one pairing is
+// possible: the paragraph's only double quotes are straight, there is an even
+// number of them, and every one that is not padded stands where its turn
+// (open, close, open …) wants it. It returns the role of each mark, or nil.
+func padPairing(s string, ms []mark) []qrole {
+	padded, straight := 0, 0
+	for i := range ms {
+		m := &ms[i]
+		if m.fam != famDouble {
+			continue
+		}
+		if m.r != '"' {
+			return nil
+		}
+		if unicode.IsDigit(runeBefore(s, m.pos)) {
+			return nil // an inch mark makes the count uncertain
+		}
+		straight++
+		if isBlank(runeBefore(s, m.pos)) && isBlank(runeAt(s, m.pos+m.size)) {
+			padded++
+		}
+	}
+	if padded == 0 || straight%2 != 0 {
+		return nil
+	}
+	roles := make([]qrole, len(ms))
+	k := 0
+	for i := range ms {
+		m := &ms[i]
+		if m.fam != famDouble {
+			continue
+		}
+		want := roleOpen
+		if k%2 == 1 {
+			want = roleClose
+		}
+		k++
+		roles[i] = want
+		p, n := runeBefore(s, m.pos), runeAt(s, m.pos+m.size)
+		if isBlank(p) && isBlank(n) {
+			// a padded closer must follow text and an opener precede it
+			if want == roleOpen && (n == -1 || isBlank(runeAt(s, skipSpaces(s, m.pos+m.size)))) {
+				return nil
+			}
+			continue
+		}
+		open, close := position(s, m.pos, m.size)
+		if want == roleOpen && !open || want == roleClose && !close {
+			return nil
+		}
+	}
+	return roles
+}
+
+// nestedStraight turns straight single quotes paired inside an outermost
+// quotation into the nested marks: „… 'absurd' …“ → „… ‚absurd‘ …“.
+// Apostrophes (geht's, soldiers') never pair: only an opener in opening
+// position followed by a closer in closing position does.
+func (f *Fixer) nestedStraight(s string, ms []mark, rs []repl) []repl {
+	for i := range ms {
+		m := &ms[i]
+		if m.role != roleOpen || m.partner < 0 || m.level != 0 || m.fam == famSingle {
+			continue
+		}
+		from, to := m.pos+m.size, ms[m.partner].pos
+		if strings.IndexByte(s[from:to], '\'') < 0 {
+			continue
+		}
+		opener := -1
+		for j := from; j < to; j++ {
+			if s[j] != '\'' {
+				continue
+			}
+			p, n := runeBefore(s, j), runeAt(s, j+1)
+			if j+1 == to {
+				n = -1
+			}
+			switch {
+			case (isBlank(p) || isOpenBracket(p) || isDash(p)) && isWord(n):
+				opener = j
+			case opener >= 0 && (isWord(p) || p == '.' || p == '!' || p == '?') && !isWord(n):
+				rs = append(rs, repl{start: opener, end: opener + 1, text: f.marks.nestedOpen, rule: RuleQuoteStyle},
+					repl{start: j, end: j + 1, text: f.marks.nestedClose, rule: RuleQuoteStyle})
+				opener = -1
+			}
+		}
+	}
+	return rs
 }
 
 // decide chooses open or close for a double quote or guillemet from the
