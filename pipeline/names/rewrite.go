@@ -857,7 +857,7 @@ func nativeMarked(w, lang string) bool {
 // hash, the chosen spelling followed by the spellings to rewrite.
 func (rw *Rewriter) unifyGroups(sc *scratch, fields []article.Field, res *Result) map[uint64][]string {
 	spellings := map[uint64][]string{}
-	where := map[uint64]article.Flag{}
+	where := map[uint64][]article.Flag{} // the first mention of each spelling
 	var order []uint64
 	for _, u := range sc.unknown {
 		if !sc.suspects[u.key] {
@@ -866,10 +866,10 @@ func (rw *Rewriter) unifyGroups(sc *scratch, fields []article.Field, res *Result
 		w := (*fields[u.field].Text)[u.start:u.end]
 		if _, ok := spellings[u.key]; !ok {
 			order = append(order, u.key)
-			where[u.key] = article.Flag{Field: fields[u.field].Name, Offset: u.start}
 		}
 		if !containsString(spellings[u.key], w) {
 			spellings[u.key] = append(spellings[u.key], w)
+			where[u.key] = append(where[u.key], article.Flag{Field: fields[u.field].Name, Offset: u.start})
 		}
 	}
 	out := map[uint64][]string{}
@@ -885,10 +885,13 @@ func (rw *Rewriter) unifyGroups(sc *scratch, fields []article.Field, res *Result
 			}
 		}
 		if len(good) != 1 {
-			f := where[k]
-			f.Code = FlagSpelling
-			f.Message = fmt.Sprintf("name spelled %d ways (%s) and no single spelling follows the %s press convention", len(sp), strings.Join(sp, ", "), rw.lang)
-			res.Flags = append(res.Flags, f)
+			// flag both: each spelling at its first mention
+			for i, f := range where[k] {
+				f.Code = FlagSpelling
+				f.Message = fmt.Sprintf("check the spelling of %q: the article also writes %s, and the %s press convention picks none of them; write one spelling throughout",
+					sp[i], strings.Join(others(sp, i), ", "), rw.lang)
+				res.Flags = append(res.Flags, f)
+			}
 			continue
 		}
 		group := []string{good[0]}
@@ -902,6 +905,17 @@ func (rw *Rewriter) unifyGroups(sc *scratch, fields []article.Field, res *Result
 	return out
 }
 
+// others quotes the strings of list but the i-th.
+func others(list []string, i int) []string {
+	var out []string
+	for j, s := range list {
+		if j != i {
+			out = append(out, fmt.Sprintf("%q", s))
+		}
+	}
+	return out
+}
+
 func containsString(list []string, s string) bool {
 	for _, o := range list {
 		if o == s {
@@ -910,6 +924,9 @@ func containsString(list []string, s string) bool {
 	}
 	return false
 }
+
+// flagKey identifies a flag raised once per article.
+type flagKey struct{ code, what string }
 
 type repl struct {
 	start, end int
@@ -965,6 +982,7 @@ func (rw *Rewriter) apply(fields []article.Field, matches [][]match, sc *scratch
 	}
 	seen := map[*entry]bool{}
 	entIndex := map[*entry]int{}
+	flagged := map[flagKey]bool{}
 	for fi, fl := range fields {
 		s := *fl.Text
 		ms := matches[fi]
@@ -974,14 +992,19 @@ func (rw *Rewriter) apply(fields []article.Field, matches [][]match, sc *scratch
 			e := m.ents[0]
 			first := !seen[e]
 			seen[e] = true
-			if m.ambiguous {
-				res.Flags = append(res.Flags, article.Flag{Code: FlagAmbiguous, Field: fl.Name, Offset: m.start,
-					Message: fmt.Sprintf("%q fits several people and the first name fits none of them", s[m.start:m.tokEnd])})
+			if m.ambiguous && !flagged[flagKey{FlagAmbiguous, s[m.start:m.tokEnd]}] {
+				flagged[flagKey{FlagAmbiguous, s[m.start:m.tokEnd]}] = true
+				reps = append(reps, repl{start: m.start, end: m.start, after: "", flag: article.Flag{Code: FlagAmbiguous, Field: fl.Name,
+					Message: fmt.Sprintf("check who %q is: the surname fits several people in the gazetteer and the first name fits none of them", s[m.start:m.tokEnd])}})
 			}
-			if rw.keptEnglish(m) {
-				res.Flags = append(res.Flags, article.Flag{Code: FlagEnglishForm, Field: fl.Name, Offset: m.start,
-					Message: fmt.Sprintf("%q is the English form; the German press form is %q", s[m.start:m.end], e.DE)})
-				reps = append(reps, repl{start: m.start, end: m.end, after: s[m.start:m.end], m: m})
+			if rw.keptEnglish(m, s[m.start:m.end]) {
+				keep := repl{start: m.start, end: m.end, after: s[m.start:m.end], m: m}
+				if k := (flagKey{FlagEnglishForm, e.ID}); !flagged[k] {
+					flagged[k] = true // once per entity and article
+					keep.flag = article.Flag{Code: FlagEnglishForm, Field: fl.Name, Suggestion: e.DE,
+						Message: fmt.Sprintf("check %q: it is the English form; unless it is part of an English title or name, the German press form is %q", s[m.start:m.end], e.DE)}
+				}
+				reps = append(reps, keep)
 				continue
 			}
 			d := rw.target(s, ms, i, first, contestedUsed, ev)
@@ -1001,7 +1024,7 @@ func (rw *Rewriter) apply(fields []article.Field, matches [][]match, sc *scratch
 		}
 		if len(unify) > 0 {
 			reps = append(reps, unifyRepls(s, fi, sc.unknown, unify, ms)...)
-			sort.Slice(reps, func(a, b int) bool { return reps[a].start < reps[b].start })
+			sort.SliceStable(reps, func(a, b int) bool { return reps[a].start < reps[b].start })
 		}
 		if len(reps) == 0 {
 			continue
@@ -1077,10 +1100,10 @@ func unifyRepls(s string, fi int, unknown []unknownWord, unify map[uint64][]stri
 // Europe). Professional German keeps such forms inside English titles and
 // names of organisations, so they are flagged rather than rewritten; only
 // the transliterated names of post-Soviet people and places are certain.
-func (rw *Rewriter) keptEnglish(m *match) bool {
+func (rw *Rewriter) keptEnglish(m *match, written string) bool {
 	e := m.ents[0]
-	if rw.lang != "de" || e.fuzzy || m.f.role != roleCanonical {
-		return false
+	if rw.lang != "de" || e.fuzzy || m.f.role != roleCanonical || isVariant(e, written) {
+		return false // a variant (NATO, TASS) is accepted in German
 	}
 	en, de := e.EN, e.DE
 	if m.f.surname {

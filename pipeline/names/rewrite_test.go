@@ -86,8 +86,10 @@ func TestUnifyFlagsWhenNeitherSpellingIsGerman(t *testing.T) {
 	if got != "Konaschkov sagte. Konashkov fügte hinzu." {
 		t.Errorf("text changed to %q", got)
 	}
-	if len(res.Flags) != 1 || res.Flags[0].Code != names.FlagSpelling {
-		t.Errorf("flags %+v, want one %s", res.Flags, names.FlagSpelling)
+	// both spellings are flagged, each where it first stands
+	if len(res.Flags) != 2 || res.Flags[0].Code != names.FlagSpelling || res.Flags[1].Code != names.FlagSpelling ||
+		res.Flags[0].Offset != 0 || res.Flags[1].Offset != strings.Index(got, "Konashkov") {
+		t.Errorf("flags %+v, want one %s at each spelling", res.Flags, names.FlagSpelling)
 	}
 }
 

@@ -103,6 +103,7 @@ func (n *Normalizer) Article(a *article.Article) {
 		return
 	}
 	fields := n.fields(t)
+	firstFlag := len(a.Flags)
 	for _, f := range fields {
 		out, edits, flags := n.field(*f.Text)
 		*f.Text = out
@@ -116,6 +117,12 @@ func (n *Normalizer) Article(a *article.Article) {
 		a.Flags = append(a.Flags, flags...)
 	}
 	res := n.names.Rewrite(fields)
+	if len(res.Edits) > 0 {
+		// the typography flags point into the text as names left it
+		for i := firstFlag; i < len(a.Flags); i++ {
+			a.Flags[i].Offset = mapOffset(res.Edits, a.Flags[i].Field, a.Flags[i].Offset)
+		}
+	}
 	for i := range res.Edits {
 		res.Edits[i].Stage = n.stage
 	}
@@ -125,6 +132,23 @@ func (n *Normalizer) Article(a *article.Article) {
 	a.Edits = append(a.Edits, res.Edits...)
 	a.Flags = append(a.Flags, res.Flags...)
 	a.Entities = mergeEntities(a.Entities, res.Entities, n.lang+".")
+}
+
+// mapOffset carries an offset in a field through the edits of that field
+// applied after it was taken.
+func mapOffset(edits []article.Edit, field string, off int) int {
+	for _, e := range edits {
+		if e.Field != field {
+			continue
+		}
+		switch {
+		case e.Offset+len(e.Before) <= off:
+			off += len(e.After) - len(e.Before)
+		case e.Offset < off:
+			off = e.Offset
+		}
+	}
+	return off
 }
 
 // fields is t.Fields(n.lang) with the field names made in advance.
