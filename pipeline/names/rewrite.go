@@ -384,11 +384,12 @@ func (rw *Rewriter) scan(sc *scratch, fi int, s string, out []match) []match {
 				// candidates left the first letters of w's key in sc.key2.
 				u := unknownWord{field: fi, start: t.start, end: t.end}
 				u.plen = uint8(copy(u.prefix[:], sc.key2))
-				if foreignMarked(w, rw.lang) {
+				foldVariants(u.prefix[:u.plen])
+				if foreignMarked(w, rw.lang) || slavicLooking(w) {
 					if sc.suspects == nil {
 						sc.suspects = map[uint64]bool{}
 					}
-					sc.key = appendKey(sc.key[:0], w)
+					sc.key = foldVariants(appendKey(sc.key[:0], w))
 					u.key = hashKey(sc.key)
 					sc.suspects[u.key] = true
 				}
@@ -431,7 +432,7 @@ func (rw *Rewriter) collectUnknown(sc *scratch, fields []article.Field) {
 		if !prefixes.has(u.prefix[:u.plen]) {
 			continue
 		}
-		sc.key = appendKey(sc.key[:0], (*fields[u.field].Text)[u.start:u.end])
+		sc.key = foldVariants(appendKey(sc.key[:0], (*fields[u.field].Text)[u.start:u.end]))
 		if u.key = hashKey(sc.key); sc.suspects[u.key] {
 			kept = append(kept, u)
 		}
@@ -799,6 +800,14 @@ func foreignMarked(w, lang string) bool {
 				}
 			}
 		}
+		if n >= 3 && w[n-3]|0x20 == 'd' && w[n-2]|0x20 == 'z' && w[n-1]|0x20 == 'e' {
+			return true // Georgian -dze is -dse in German
+		}
+		for i := 1; i < n; i++ {
+			if w[i]|0x20 == 'v' {
+				return true // German writes w: Kowaltschuk, not Kovalchuk
+			}
+		}
 		switch w[n-1] | 0x20 {
 		case 'y':
 			return true
@@ -816,6 +825,14 @@ func foreignMarked(w, lang string) bool {
 	for i := 2; i < n; i++ {
 		if w[i]|0x20 == 'h' && w[i-1]|0x20 == 'c' && w[i-2]|0x20 == 's' {
 			return true
+		}
+	}
+	if n >= 3 && w[n-3]|0x20 == 'd' && w[n-2]|0x20 == 's' && w[n-1]|0x20 == 'e' {
+		return true // German -dse is -dze in English
+	}
+	for i := 1; i < n; i++ {
+		if w[i]|0x20 == 'j' && w[i-1]|0x20 != 'd' || w[i]|0x20 == 'w' {
+			return true // German j and w: Sergej, Tjahnybok, Kowal
 		}
 	}
 	if n < 2 {
@@ -841,6 +858,48 @@ func foreignMarked(w, lang string) bool {
 	return false
 }
 
+// foldVariants folds, in a key, the letters in-article unification treats
+// as variants though the gazetteer's key keeps them apart: Ukrainian h and
+// Russian g (Tjahnybok, Tjagnybok).
+func foldVariants(k []byte) []byte {
+	for i, c := range k {
+		if c == 'h' {
+			k[i] = 'g'
+		}
+	}
+	return k
+}
+
+// sameKey reports whether the spellings share the transliteration key
+// itself, not only the variant-folded one.
+func sameKey(sp []string) bool {
+	for _, w := range sp[1:] {
+		if Key(w) != Key(sp[0]) {
+			return false
+		}
+	}
+	return true
+}
+
+// slavicLooking reports whether w has the look of a transliterated
+// post-Soviet name (j or y inside, a Slavic, Georgian or Armenian ending),
+// so that a second spelling of it in the article is worth looking for.
+func slavicLooking(w string) bool {
+	l := strings.ToLower(w)
+	if strings.ContainsAny(l[1:], "jy") {
+		return true
+	}
+	for _, e := range slavicEndings {
+		if strings.HasSuffix(l, e) {
+			return true
+		}
+	}
+	return false
+}
+
+var slavicEndings = []string{"enko", "ko", "uk", "yk", "ak", "ov", "ev", "ow", "ew", "ova", "owa", "eva", "ewa",
+	"in", "ina", "dze", "dse", "vili", "wili", "yan", "jan", "ian", "ski", "sky", "skij", "skyj", "skaja", "skaya", "ska"}
+
 // nativeMarked reports whether w is spelled the target language's press way.
 func nativeMarked(w, lang string) bool {
 	if foreignMarked(w, lang) {
@@ -848,9 +907,11 @@ func nativeMarked(w, lang string) bool {
 	}
 	l := strings.ToLower(w)
 	if lang == "de" {
-		return strings.Contains(l, "sch") || strings.Contains(l, "w") || strings.HasSuffix(l, "ow") || strings.HasSuffix(l, "ew") || strings.Contains(l, "j")
+		return strings.Contains(l, "sch") || strings.Contains(l, "w") || strings.HasSuffix(l, "ow") || strings.HasSuffix(l, "ew") ||
+			strings.Contains(l, "j") || strings.HasSuffix(l, "dse")
 	}
-	return strings.Contains(l, "sh") || strings.Contains(l, "kh") || strings.Contains(l, "zh") || strings.Contains(l, "v") || strings.Contains(l, "y")
+	return strings.Contains(l, "sh") || strings.Contains(l, "kh") || strings.Contains(l, "zh") || strings.Contains(l, "v") ||
+		strings.Contains(l, "y") || strings.HasSuffix(l, "dze")
 }
 
 // unifyGroups finds unknown names spelled two ways and returns, per key
@@ -883,6 +944,9 @@ func (rw *Rewriter) unifyGroups(sc *scratch, fields []article.Field, res *Result
 			if nativeMarked(w, rw.lang) {
 				good = append(good, w)
 			}
+		}
+		if !sameKey(sp) {
+			good = nil // Ukrainian h and Russian g: no convention decides
 		}
 		if len(good) != 1 {
 			// flag both: each spelling at its first mention
