@@ -1016,7 +1016,7 @@ func (rw *Rewriter) apply(fields []article.Field, matches [][]match, sc *scratch
 			if m.kind != kindBare && m.kind != kindFeminine {
 				named[m.ents[0]] = true
 			}
-			if m.kind == kindGivenOK || m.kind == kindGivenWrong {
+			if m.kind == kindGivenOK || m.kind == kindGivenWrong || m.kind == kindFull && m.ents[0].Kind == KindPerson && len(m.f.words) > 1 {
 				t := *fields[m.field].Text
 				g := t[m.start:wordEnd(t, m.start)]
 				if !containsString(ev.givens[m.ents[0]], g) {
@@ -1074,6 +1074,15 @@ func (rw *Rewriter) apply(fields []article.Field, matches [][]match, sc *scratch
 			d := rw.target(s, ms, i, first, contestedUsed, ev)
 			keep := repl{start: m.start, end: m.end, after: s[m.start:m.end], m: m, noEntity: m.kind == kindFeminine}
 			switch {
+			case d.suggestion != "":
+				// the edit is made and the flag suggests more
+				r := repl{start: m.start, end: d.end, after: d.after, rule: d.rule, m: m, evidence: d.evidence, confidence: d.confidence, noEntity: true}
+				if d.after == s[m.start:d.end] {
+					r.rule = ""
+				}
+				r.flag = article.Flag{Code: d.flag, Field: fl.Name, Suggestion: d.suggestion,
+					Message: fmt.Sprintf("check %q: %s; if it is %s, write %q", d.after, d.why, e.In("en"), d.suggestion)}
+				reps = append(reps, r)
 			case d.after == "" || d.after == s[m.start:d.end]:
 				reps = append(reps, keep)
 			case d.flag != "":
@@ -1182,8 +1191,9 @@ type decision struct {
 	end         int
 	evidence    string
 	confidence  float64
-	flag        string // a flag code when the edit is a suggestion only
+	flag        string // a flag code: the edit is a suggestion only, unless suggestion is set
 	why         string // the flag's reason
+	suggestion  string // with flag: the edit is made and the flag suggests this further
 }
 
 // target decides what should replace match i from m.start to the returned
@@ -1232,17 +1242,18 @@ func (rw *Rewriter) target(s string, ms []match, i int, first bool, contestedUse
 		d.evidence = fmt.Sprintf("gazetteer entry %s by %s", e.ID, how)
 	case m.kind == kindGivenWrong:
 		d.after, d.rule = canon, RuleFirstName
-		given := s[m.start:wordEnd(s, m.start)]
+		ge := wordEnd(s, m.start)
+		given := s[m.start:ge]
 		if why := ev.otherPerson(e, given); why != "" {
-			d.flag, d.why = FlagFirstName, why
-			d.confidence = 0.5
-		} else {
-			d.confidence = 0.8
+			// Maybe someone else: only the surname's spelling changes, the
+			// first name stays, and the desk gets the full name as suggestion.
+			d.flag, d.why, d.suggestion = FlagFirstName, why, canon
+			d.after, d.rule, d.confidence = s[m.start:m.start+surnameStart(s, ge)-m.start]+e.surname.In(lang), RuleCanonical, 0.85
+			d.evidence = fmt.Sprintf("surname spelling of gazetteer entry %s by %s; first name %q kept", e.ID, how, given)
+			break
 		}
-		d.evidence = fmt.Sprintf("gazetteer entry %s: surname by %s, first name %q corrected", e.ID, how, given)
-		if d.flag == "" {
-			d.evidence += "; no relative or namesake in the article"
-		}
+		d.confidence = 0.8
+		d.evidence = fmt.Sprintf("gazetteer entry %s: surname by %s, first name %q corrected; no relative or namesake in the article", e.ID, how, given)
 	default:
 		d.after, d.rule = e.surname.In(lang), RuleCanonical
 		d.evidence = fmt.Sprintf("gazetteer entry %s: surname by %s", e.ID, how)
@@ -1261,6 +1272,19 @@ func (rw *Rewriter) target(s string, ms []match, i int, first bool, contestedUse
 		d.flag, d.why = FlagUnsure, "confidence below the threshold"
 	}
 	return d
+}
+
+// surnameStart returns where the surname begins after the first name ending
+// at ge: past the gap of spaces.
+func surnameStart(s string, ge int) int {
+	for ge < len(s) && (s[ge] == ' ' || s[ge] == 0xC2 && ge+1 < len(s) && s[ge+1] == 0xA0) {
+		if s[ge] == ' ' {
+			ge++
+		} else {
+			ge += 2
+		}
+	}
+	return ge
 }
 
 // evidence is what the whole article says about who is who: kinship words
