@@ -72,31 +72,56 @@ const maxTitle = 200
 func quotedTitles(s string) spans {
 	var out spans
 	for i := 0; i < len(s); {
+		// jump to the next byte that may start an opening mark
+		j := i
+		for j < len(s) && s[j] != '"' && s[j] != 0xE2 && s[j] != 0xC2 {
+			j++
+		}
+		if j >= len(s) {
+			break
+		}
+		i = j
 		r, size := utf8.DecodeRuneInString(s[i:])
-		closer, ok := titleOpeners[r]
-		if !ok || !afterWorkWord(s[:i]) {
+		closer := titleCloser(r)
+		if closer == "" || !afterWorkWord(s[:i]) {
 			i += size
 			continue
 		}
 		from := i + size
 		limit := min(len(s), from+maxTitle)
-		j := strings.Index(s[from:limit], closer)
-		if j < 0 && closer == "“" {
-			j = strings.Index(s[from:limit], "”") // „…” in machine translation
+		k := strings.Index(s[from:limit], closer)
+		if k < 0 && closer == "“" {
+			k = strings.Index(s[from:limit], "”") // „…” in machine translation
 		}
-		if j <= 0 {
+		if k <= 0 {
 			i = from
 			continue
 		}
-		end := from + j + len(closer)
+		end := from + k + len(closer)
 		out = append(out, span{i, end})
 		i = end
 	}
 	return out
 }
 
-// titleOpeners maps the opening marks of a quoted title to their closer.
-var titleOpeners = map[rune]string{'„': "“", '“': "”", '"': `"`, '»': "«", '«': "»", '‚': "‘"}
+// titleCloser returns the closer of an opening mark of a quoted title, or "".
+func titleCloser(r rune) string {
+	switch r {
+	case '„':
+		return "“"
+	case '“':
+		return "”"
+	case '"':
+		return `"`
+	case '»':
+		return "«"
+	case '«':
+		return "»"
+	case '‚':
+		return "‘"
+	}
+	return ""
+}
 
 // afterWorkWord reports whether one of the two words before the end of s
 // names a work or an outlet ("Film", "Zeitung", "titled").

@@ -372,20 +372,26 @@ func wordEnd(s string, i int) int {
 // a name.
 func (rw *Rewriter) scan(sc *scratch, fi int, s string, out []match) []match {
 	var toks []token
-	prot := protectedSpans(s)
+	var prot spans
+	protDone := false
 	for t, next := nextCapitalised(s, 0); t.end > 0; t, next = nextCapitalised(s, next) {
-		if prot != nil && prot.has(t.start, t.end) {
-			continue // an address, a handle or a title keeps its spelling
-		}
 		w := s[t.start:t.end]
 		sc.cands = rw.candidates(sc, sc.cands[:0], w)
+		if len(sc.cands) > 0 {
+			if !protDone {
+				prot, protDone = protectedSpans(s), true
+			}
+			if prot.has(t.start, t.end) {
+				continue // an address, a handle or a title keeps its spelling
+			}
+		}
 		if len(sc.cands) == 0 {
 			if len(w) >= 5 && !allUpper(w) {
 				// candidates left the first letters of w's key in sc.key2.
 				u := unknownWord{field: fi, start: t.start, end: t.end}
 				u.plen = uint8(copy(u.prefix[:], sc.key2))
 				foldVariants(u.prefix[:u.plen])
-				if foreignMarked(w, rw.lang) || slavicLooking(w) {
+				if foreignMarked(w, rw.lang) || slavicLooking(w, rw.lang) {
 					if sc.suspects == nil {
 						sc.suspects = map[uint64]bool{}
 					}
@@ -882,23 +888,40 @@ func sameKey(sp []string) bool {
 }
 
 // slavicLooking reports whether w has the look of a transliterated
-// post-Soviet name (j or y inside, a Slavic, Georgian or Armenian ending),
-// so that a second spelling of it in the article is worth looking for.
-func slavicLooking(w string) bool {
-	l := strings.ToLower(w)
-	if strings.ContainsAny(l[1:], "jy") {
-		return true
+// post-Soviet name beyond what foreignMarked sees (a German j inside, an
+// English y before a vowel, a Ukrainian, Georgian or Armenian ending), so
+// that a second spelling of it, differing in h and g, is looked for.
+func slavicLooking(w, lang string) bool {
+	n := len(w)
+	for i := 1; i < n; i++ {
+		c := w[i] | 0x20
+		if lang == "de" && c == 'j' {
+			return true
+		}
+		if lang == "en" && c == 'y' && i+1 < n && isVowel(w[i+1]|0x20) {
+			return true
+		}
 	}
 	for _, e := range slavicEndings {
-		if strings.HasSuffix(l, e) {
+		if n > len(e) && asciiFoldSuffix(w, e) {
 			return true
 		}
 	}
 	return false
 }
 
-var slavicEndings = []string{"enko", "ko", "uk", "yk", "ak", "ov", "ev", "ow", "ew", "ova", "owa", "eva", "ewa",
-	"in", "ina", "dze", "dse", "vili", "wili", "yan", "jan", "ian", "ski", "sky", "skij", "skyj", "skaja", "skaya", "ska"}
+// asciiFoldSuffix reports whether w ends in the lower-case ASCII e, ignoring case.
+func asciiFoldSuffix(w, e string) bool {
+	k := len(w) - len(e)
+	for i := 0; i < len(e); i++ {
+		if w[k+i]|0x20 != e[i] {
+			return false
+		}
+	}
+	return true
+}
+
+var slavicEndings = []string{"enko", "chuk", "yk", "yj", "yi", "iy", "dze", "dse", "vili", "wili", "yan", "jan"}
 
 // nativeMarked reports whether w is spelled the target language's press way.
 func nativeMarked(w, lang string) bool {
@@ -1148,6 +1171,8 @@ func (rw *Rewriter) apply(fields []article.Field, matches [][]match, sc *scratch
 func unifyRepls(s string, fi int, unknown []unknownWord, unify map[uint64][]string, ms []match) []repl {
 	var out []repl
 	mi := 0
+	var prot spans
+	protDone := false
 	for _, u := range unknown {
 		if u.field != fi {
 			continue
@@ -1155,6 +1180,12 @@ func unifyRepls(s string, fi int, unknown []unknownWord, unify map[uint64][]stri
 		g, ok := unify[u.key]
 		if !ok || s[u.start:u.end] == g[0] {
 			continue
+		}
+		if !protDone {
+			prot, protDone = protectedSpans(s), true
+		}
+		if prot.has(u.start, u.end) {
+			continue // an address, a handle or a title keeps its spelling
 		}
 		for mi < len(ms) && ms[mi].tokEnd <= u.start {
 			mi++

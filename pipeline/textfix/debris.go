@@ -58,6 +58,9 @@ func debrisTail(s string, observed *[]article.Flag) (repl, bool) {
 			start = k - 1 // the space goes with it
 		}
 		tail := s[k:end]
+		if !debrisOpening(tail) {
+			continue
+		}
 		switch kind, what := classifyDebris(tail, k == 0); kind {
 		case isDebris:
 			return repl{start: start, end: len(s), text: "", rule: RuleDebris}, true
@@ -88,52 +91,125 @@ func sentenceEnd(s string, sp int) bool {
 	return r == '.' || r == '!' || r == '?' || r == '…'
 }
 
+// debrisOpening is the cheap test before classifyDebris: t begins with a
+// word that begins page furniture, a mark of a credit or a bar, or a digit,
+// or holds a slash (an agency credit).
+func debrisOpening(t string) bool {
+	c := t[0]
+	switch {
+	case c >= '0' && c <= '9', c == '-', c == '|', c == '[', c == '(', c == '*', c == 0xC2 || c == 0xE2: // ©, –, —, ·, •
+		return true
+	case asciiLetterByte(c):
+	default:
+		return false
+	}
+	if debrisWords[firstWord(t)] != 0 {
+		return true
+	}
+	return len(t) <= 80 && strings.IndexByte(t, '/') >= 0
+}
+
+// firstWord returns the first ASCII word of t, lower-cased, up to 16 bytes.
+func firstWord(t string) string {
+	var w [16]byte
+	n := 0
+	for n < len(t) && n < len(w) && (asciiLetterByte(t[n]) || t[n] == '-') {
+		w[n] = t[n] | 0x20
+		n++
+	}
+	return string(w[:n])
+}
+
+func asciiLetterByte(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
+
+// What a first word may begin.
+const (
+	opensCredit uint8 = 1 << iota
+	opensTeaser
+	opensAd
+	opensPage
+	opensShare
+)
+
+// debrisWords are the first words of page furniture and what they may begin.
+var debrisWords = func() map[string]uint8 {
+	m := map[string]uint8{}
+	for _, l := range creditLabels {
+		m[strings.Fields(l)[0]] |= opensCredit
+	}
+	for _, l := range teasers {
+		m[strings.Fields(l)[0]] |= opensTeaser
+	}
+	for k := range adMarkers {
+		m[strings.Fields(k)[0]] |= opensAd
+	}
+	for _, w := range []string{"seite", "page", "s"} {
+		m[w] |= opensPage
+	}
+	for _, w := range []string{"teilen", "share", "facebook", "twitter", "x", "whatsapp", "telegram", "e-mail", "email",
+		"drucken", "print", "linkedin", "vk", "messenger", "threads", "bluesky", "flipboard"} {
+		m[w] |= opensShare
+	}
+	return m
+}()
+
 // classifyDebris says whether t, the whole paragraph (whole) or its end,
 // is page furniture, and what it looks like.
 func classifyDebris(t string, whole bool) (debrisKind, string) {
 	if len(t) > maxDebrisTail {
 		return notDebris, ""
 	}
-	low := strings.ToLower(t)
-	if k := creditPrefix(low); k > 0 {
-		rest := strings.TrimSpace(t[k:])
-		switch {
-		case rest == "":
-			return notDebris, ""
-		case strings.HasPrefix(low, "quelle") && !agencyCredit(rest) && !whole:
-			return maybeDebris, "a source line"
-		case !creditLike(rest):
-			return maybeDebris, "a photo credit"
+	c := t[0]
+	if c >= '0' && c <= '9' {
+		if whole && len(t) <= 4 && isAllDigits(strings.TrimSpace(t)) {
+			return isDebris, "" // a lone page number
 		}
-		return isDebris, ""
+		return notDebris, ""
 	}
-	if agencyCredit(t) {
-		return isDebris, ""
+	opens := debrisWords[firstWord(t)]
+	if !asciiLetterByte(c) {
+		opens = opensCredit | opensAd | opensPage // "©", "– Anzeige –", "[Werbung]"
 	}
-	for _, p := range teasers {
-		if !strings.HasPrefix(low, p) {
-			continue
-		}
-		rest := strings.TrimLeft(t[len(p):], " ")
-		if rest == "" || rest[0] == ':' || rest[0] == '>' || strings.HasPrefix(rest, "»") || strings.HasPrefix(rest, "→") {
+	if opens&opensCredit != 0 {
+		low := strings.ToLower(t[:min(len(t), 24)])
+		if k := creditPrefix(low); k > 0 {
+			rest := strings.TrimSpace(t[k:])
+			switch {
+			case rest == "":
+				return notDebris, ""
+			case strings.HasPrefix(low, "quelle") && !agencyCredit(rest) && !whole:
+				return maybeDebris, "a source line"
+			case !creditLike(rest):
+				return maybeDebris, "a photo credit"
+			}
 			return isDebris, ""
 		}
-		if r, _ := utf8.DecodeRuneInString(rest); unicode.IsUpper(r) || r == '„' || r == '"' || r == '“' {
-			return maybeDebris, "a link to another article"
+	}
+	if len(t) <= 80 && strings.IndexByte(t, '/') >= 0 && agencyCredit(t) {
+		return isDebris, ""
+	}
+	if opens&opensTeaser != 0 {
+		for _, p := range teasers {
+			if len(t) < len(p) || !strings.EqualFold(t[:len(p)], p) {
+				continue
+			}
+			rest := strings.TrimLeft(t[len(p):], " ")
+			if rest == "" || rest[0] == ':' || rest[0] == '>' || strings.HasPrefix(rest, "»") || strings.HasPrefix(rest, "→") {
+				return isDebris, ""
+			}
+			if r, _ := utf8.DecodeRuneInString(rest); unicode.IsUpper(r) || r == '„' || r == '"' || r == '“' {
+				return maybeDebris, "a link to another article"
+			}
+			return notDebris, "" // "Lesen Sie auch den Kommentar" is a sentence
 		}
-		return notDebris, "" // "Lesen Sie auch den Kommentar" is a sentence
 	}
-	bare := strings.Trim(low, " -–—|*[]()·•")
-	if adMarkers[bare] {
-		return isDebris, ""
+	if opens&(opensAd|opensPage) != 0 && len(t) <= 60 {
+		bare := strings.Trim(strings.ToLower(t), " -–—|*[]()·•")
+		if adMarkers[bare] || pageMarker(bare) {
+			return isDebris, ""
+		}
 	}
-	if pageMarker(bare) {
-		return isDebris, ""
-	}
-	if whole && isAllDigits(bare) && len(bare) <= 4 {
-		return isDebris, ""
-	}
-	if shareBar(low) {
+	if opens&opensShare != 0 && len(t) <= 120 && shareBar(strings.ToLower(t)) {
 		return isDebris, ""
 	}
 	return notDebris, ""
