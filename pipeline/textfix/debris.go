@@ -51,8 +51,17 @@ func debrisTail(s string, observed *[]article.Flag) (repl, bool) {
 	for k := from; k < end; k++ {
 		start := k
 		if k > 0 {
-			// a candidate starts after a sentence end and a space
-			if s[k] == ' ' || s[k-1] != ' ' || k < 2 || !sentenceEnd(s, k-1) {
+			// a candidate starts after a sentence end and a space: jump
+			// from space to space
+			if s[k-1] != ' ' {
+				j := strings.IndexByte(s[k:end], ' ')
+				if j < 0 {
+					break
+				}
+				k += j // the loop's k++ steps past the space
+				continue
+			}
+			if s[k] == ' ' || k < 2 || !sentenceEnd(s, k-1) {
 				continue
 			}
 			start = k - 1 // the space goes with it
