@@ -81,7 +81,9 @@ func (b *Batch) Run(ctx context.Context, r io.Reader, o intake.Origin, w io.Writ
 			en := a.DE
 			a.EN, a.DE = &en, article.Text{}
 		}
-		b.Normalizer.Article(a)
+		if err := b.Normalizer.ArticleContext(ctx, a); err != nil {
+			return err
+		}
 		if b.JSON {
 			return b.emitJSON(bw, a)
 		}

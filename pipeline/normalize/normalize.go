@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"context"
 	"fmt"
 	"math/bits"
 	"strings"
@@ -98,13 +99,24 @@ func (n *Normalizer) Lang() string { return n.lang }
 // records the entities found (replacing earlier mentions in this language).
 // An article without text in the language is left alone.
 func (n *Normalizer) Article(a *article.Article) {
+	_ = n.ArticleContext(context.Background(), a)
+}
+
+// ArticleContext is Article that stops when ctx is done, checking between
+// fields (each of which takes time linear in its length) and before the
+// names pass; it then returns ctx's error, and a, partly normalized, must be
+// discarded.
+func (n *Normalizer) ArticleContext(ctx context.Context, a *article.Article) error {
 	t := a.Text(n.lang)
 	if t == nil {
-		return
+		return nil
 	}
 	fields := n.fields(t)
 	firstFlag := len(a.Flags)
 	for _, f := range fields {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("normalize: %w", err)
+		}
 		out, edits, flags := n.field(*f.Text)
 		*f.Text = out
 		for i := range edits {
@@ -115,6 +127,9 @@ func (n *Normalizer) Article(a *article.Article) {
 		}
 		a.Edits = append(a.Edits, edits...)
 		a.Flags = append(a.Flags, flags...)
+	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("normalize: %w", err)
 	}
 	res := n.names.Rewrite(fields)
 	if len(res.Edits) > 0 {
@@ -132,6 +147,7 @@ func (n *Normalizer) Article(a *article.Article) {
 	a.Edits = append(a.Edits, res.Edits...)
 	a.Flags = append(a.Flags, res.Flags...)
 	a.Entities = mergeEntities(a.Entities, res.Entities, n.lang+".")
+	return nil
 }
 
 // mapOffset carries an offset in a field through the edits of that field

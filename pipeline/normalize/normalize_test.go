@@ -2,6 +2,8 @@ package normalize_test
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -291,5 +293,18 @@ func TestOneNormalizerServesManyGoroutines(t *testing.T) {
 		if got := <-done; got != want {
 			t.Errorf("concurrent result %q, want %q", got, want)
 		}
+	}
+}
+
+func TestArticleContextStopsWhenCancelled(t *testing.T) {
+	n := normalizer(t, "de")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	a := &article.Article{DE: article.Text{Title: "Aliyev sagte", Paragraphs: []string{"Pashinyan sagte."}}}
+	if err := n.ArticleContext(ctx, a); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v, want context.Canceled", err)
+	}
+	if err := n.ArticleContext(context.Background(), a); err != nil || a.DE.Title != "Alijew sagte" {
+		t.Fatalf("err %v, title %q", err, a.DE.Title)
 	}
 }
