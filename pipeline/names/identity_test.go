@@ -82,6 +82,11 @@ func TestUnifyVariantPairs(t *testing.T) {
 		{"German w, sch and -ow leaking into English take v, sh and -ov", "en", "Kuleschow said Kuleshov would come.", "Kuleshov said Kuleshov would come.", 0},
 		{"German -skij and w leaking into English", "en", "Sosnowskij said Sosnovsky would come.", "Sosnovsky said Sosnovsky would come.", 0},
 		{"Ukrainian h and Russian g: both spellings are flagged", "de", "Tjahnybok sagte, Tjagnybok komme.", "Tjahnybok sagte, Tjagnybok komme.", 2},
+		{"x and ks, both German: both spellings are flagged", "de", "Xenofontow sagte, Ksenofontow komme.", "Xenofontow sagte, Ksenofontow komme.", 2},
+		{"English -iy endings in German take -ij", "de", "Jewhenij Tschornij sagte, Yevheniy Chorniy komme.", "Jewhenij Tschornij sagte, Jewhenij Tschornij komme.", 0},
+		{"German tsch leaking into English takes ch", "en", "Tschurkin said Churkin had left.", "Churkin said Churkin had left.", 0},
+		{"German z leaking into English takes ts", "en", "Zarew said Tsarev had left.", "Tsarev said Tsarev had left.", 0},
+		{"a place spelled two ways is unified too", "de", "In Nowoselowka und Novoselovka", "In Nowoselowka und Nowoselowka", 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rw := rewriter(t, tc.lang, "")

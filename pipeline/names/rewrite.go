@@ -921,7 +921,8 @@ func asciiFoldSuffix(w, e string) bool {
 	return true
 }
 
-var slavicEndings = []string{"enko", "chuk", "yk", "yj", "yi", "iy", "dze", "dse", "vili", "wili", "yan", "jan"}
+var slavicEndings = []string{"enko", "chuk", "yk", "yj", "yi", "iy", "dze", "dse", "vili", "wili", "yan", "jan",
+	"ow", "ew", "ov", "ev"}
 
 // nativeMarked reports whether w is spelled the target language's press way.
 func nativeMarked(w, lang string) bool {
@@ -934,7 +935,7 @@ func nativeMarked(w, lang string) bool {
 			strings.Contains(l, "j") || strings.HasSuffix(l, "dse")
 	}
 	return strings.Contains(l, "sh") || strings.Contains(l, "kh") || strings.Contains(l, "zh") || strings.Contains(l, "v") ||
-		strings.Contains(l, "y") || strings.HasSuffix(l, "dze")
+		strings.Contains(l, "y") || strings.HasSuffix(l, "dze") || strings.Contains(l, "ch")
 }
 
 // unifyGroups finds unknown names spelled two ways and returns, per key
@@ -975,7 +976,7 @@ func (rw *Rewriter) unifyGroups(sc *scratch, fields []article.Field, res *Result
 			// flag both: each spelling at its first mention
 			for i, f := range where[k] {
 				f.Code = FlagSpelling
-				f.Message = fmt.Sprintf("check the spelling of %q: the article also writes %s, and the %s press convention picks none of them; write one spelling throughout",
+				f.Message = fmt.Sprintf("check the spelling of %q: the article also writes %s, and the %s press convention does not decide between them; write one spelling throughout",
 					sp[i], strings.Join(others(sp, i), ", "), rw.lang)
 				res.Flags = append(res.Flags, f)
 			}
