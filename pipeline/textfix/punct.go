@@ -1,6 +1,7 @@
 package textfix
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"unicode"
@@ -29,8 +30,8 @@ func (f *Fixer) fixPunct(s string, _, observed *[]article.Flag) []repl {
 			default:
 				// Repeated exclamation marks may be deliberate emphasis
 				// ("Toll!!"): the desk decides.
-				*observed = append(*observed, article.Flag{Code: FlagRepeatedExclamation,
-					Message: "repeated exclamation marks left as written (desk style exclamations: collapse removes them)", Offset: i})
+				*observed = append(*observed, article.Flag{Code: FlagRepeatedExclamation, Offset: i,
+					Message: fmt.Sprintf("check %q near %q: keep it if it is deliberate emphasis (a quotation, reader mail), else write one; left as written (desk style exclamations: collapse removes them)", s[i:j], snippet(s, i))})
 			}
 			i = j - 1
 		case '.':

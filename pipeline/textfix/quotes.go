@@ -123,7 +123,7 @@ func (f *Fixer) fixQuotes(s string, acted, observed *[]article.Flag) []repl {
 	if e := f.pair(s, ms, padPairing(s, ms)); e != nil {
 		*observed = append(*observed, article.Flag{
 			Code:    FlagUnbalanced,
-			Message: fmt.Sprintf("quotation marks left as they are: %s near %q", e.why, snippet(s, e.pos)),
+			Message: fmt.Sprintf("check the quotation marks near %q: %s; they were left as they are", snippet(s, e.pos), e.why),
 			Offset:  e.pos,
 		})
 		return nil
