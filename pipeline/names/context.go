@@ -25,7 +25,7 @@ func (sp spans) has(a, b int) bool {
 // Film „Schuschi“", "the newspaper “Kyiv Post”").
 func protectedSpans(s string) spans {
 	var out spans
-	if strings.Contains(s, "://") || strings.Contains(s, "www.") || strings.IndexByte(s, '@') >= 0 || strings.IndexByte(s, '#') >= 0 {
+	if strings.Contains(s, "://") || strings.Contains(s, "www.") || strings.IndexByte(s, '@') >= 0 || strings.IndexByte(s, '#') >= 0 || strings.IndexByte(s, '/') >= 0 {
 		for a := 0; a < len(s); {
 			for a < len(s) && isSpaceByte(s[a]) {
 				a++
@@ -35,7 +35,7 @@ func protectedSpans(s string) spans {
 				b++
 			}
 			if tok := s[a:b]; b > a && (strings.Contains(tok, "://") || strings.HasPrefix(tok, "www.") ||
-				strings.IndexByte(tok, '@') >= 0 || len(tok) > 1 && tok[0] == '#') {
+				strings.IndexByte(tok, '@') >= 0 || len(tok) > 1 && tok[0] == '#' || bareURL(tok)) {
 				out = append(out, span{a, b})
 			}
 			a = b
@@ -60,6 +60,20 @@ func protectedSpans(s string) spans {
 		merged = append(merged, sp)
 	}
 	return merged
+}
+
+// bareURL reports an address without a scheme: a host with a dot, then a
+// path ("t.me/Aliyev_official", "kremlin.ru/events").
+func bareURL(tok string) bool {
+	k := strings.IndexByte(tok, '/')
+	if k <= 0 {
+		return false
+	}
+	host := tok[:k]
+	d := strings.LastIndexByte(host, '.')
+	return d > 0 && d < len(host)-1 && strings.IndexFunc(host, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-')
+	}) < 0
 }
 
 func isSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' }

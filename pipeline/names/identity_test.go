@@ -32,6 +32,7 @@ func TestIdentity(t *testing.T) {
 		{"a feminine -aja surname in German", "de", "Frau Navalnaya sprach.", "Frau Nawalnaja sprach.", nil},
 		{"a Ukrainian feminine -ska in English", "en", "Olena Selenska spoke.", "Olena Zelenska spoke.", nil},
 		{"a URL keeps its spelling", "de", "Siehe https://t.me/Aliyev_news heute.", "Siehe https://t.me/Aliyev_news heute.", nil},
+		{"an address without a scheme keeps its spelling", "de", "Siehe t.me/Aliyev_news und kremlin.ru/Putin heute.", "Siehe t.me/Aliyev_news und kremlin.ru/Putin heute.", nil},
 		{"an e-mail address keeps its spelling", "de", "Post an press@aliyev.az schicken.", "Post an press@aliyev.az schicken.", nil},
 		{"a handle and a hashtag keep their spelling", "de", "Er erwähnte @Pashinyan_N und #Shushi.", "Er erwähnte @Pashinyan_N und #Shushi.", nil},
 		{"a quoted title of a film keeps its spelling", "de", "Der Film „Shushi“ lief in Kyiv.", "Der Film „Shushi“ lief in Kiew.", nil},
