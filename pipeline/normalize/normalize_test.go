@@ -308,3 +308,25 @@ func TestArticleContextStopsWhenCancelled(t *testing.T) {
 		t.Fatalf("err %v, title %q", err, a.DE.Title)
 	}
 }
+
+func TestFlagsPointIntoTheFinalText(t *testing.T) {
+	n := normalizer(t, "de")
+	// the name edit before the restored opener lengthens the text by a byte
+	out, _, flags := n.Text("Pashinyan kam am Montag. Wir warten nicht länger “, sagte er.")
+	want := "Paschinjan kam am Montag. „Wir warten nicht länger“, sagte er."
+	if out != want {
+		t.Fatalf("got %q, want %q", out, want)
+	}
+	found := false
+	for _, f := range flags {
+		if f.Code == "quote.opening_restored" {
+			found = true
+			if !strings.HasPrefix(out[f.Offset:], "„Wir") {
+				t.Errorf("flag points at %q, not at the restored mark", out[f.Offset:])
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no opening_restored flag: %+v", flags)
+	}
+}
