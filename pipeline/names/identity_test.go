@@ -108,6 +108,20 @@ func TestUnifyVariantPairs(t *testing.T) {
 	}
 }
 
+func TestAnAcronymInCapitalsIsNotAnEnglishForm(t *testing.T) {
+	g, err := names.New(&names.File{Orgs: []names.Entity{{ID: "tass", DE: "Tass", EN: "TASS"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rw, err := names.NewRewriter(g, names.Options{Lang: "de"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, res := rw.Text("Die Agentur TASS berichtete."); len(res.Flags) != 0 {
+		t.Errorf("flags %+v for the German acronym in capitals", res.Flags)
+	}
+}
+
 func TestEnglishFormFlagOnlyWhereGermanDoesNotAcceptIt(t *testing.T) {
 	rw := rewriter(t, "de", "")
 	_, res := rw.Text("Die NATO und TASS berichteten. Der Kremlin warnte, der Kremlin drohte.")

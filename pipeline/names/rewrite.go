@@ -1207,8 +1207,8 @@ func unifyRepls(s string, fi int, unknown []unknownWord, unify map[uint64][]stri
 // the transliterated names of post-Soviet people and places are certain.
 func (rw *Rewriter) keptEnglish(m *match, written string) bool {
 	e := m.ents[0]
-	if rw.lang != "de" || e.fuzzy || m.f.role != roleCanonical || isVariant(e, written) {
-		return false // a variant (NATO, TASS) is accepted in German
+	if rw.lang != "de" || e.fuzzy || m.f.role != roleCanonical || isVariant(e, written) || strings.EqualFold(written, e.DE) {
+		return false // a variant, or the German acronym in capitals (NATO, TASS), is accepted in German
 	}
 	en, de := e.EN, e.DE
 	if m.f.surname {
