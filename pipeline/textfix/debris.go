@@ -186,7 +186,7 @@ func classifyDebris(t string, whole bool) (debrisKind, string) {
 			switch {
 			case rest == "":
 				return notDebris, ""
-			case strings.HasPrefix(low, "quelle") && !agencyCredit(rest) && !whole:
+			case (strings.HasPrefix(low, "quelle") || strings.HasPrefix(low, "source")) && !agencyCredit(rest) && !whole:
 				return maybeDebris, "a source line"
 			case !creditLike(rest):
 				return maybeDebris, "a photo credit"
@@ -247,7 +247,7 @@ func creditPrefix(low string) int {
 
 var creditLabels = []string{"fotos", "foto", "bilder", "bild", "bildquelle", "fotoquelle", "quelle", "photos",
 	"photo", "images", "image", "picture", "pictures", "credit", "credits", "photo credit", "titelbild", "titelfoto",
-	"archivbild", "archivfoto", "symbolbild", "symbolfoto", "screenshot", "grafik", "video"}
+	"archivbild", "archivfoto", "symbolbild", "symbolfoto", "screenshot", "grafik", "video", "source", "sources"}
 
 // creditLike reports whether t reads as a credit, names and agencies, not
 // as a sentence: "dpa/Michael Kappeler", "Gleb Garanich (Reuters)", "privat".
