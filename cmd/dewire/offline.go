@@ -15,6 +15,7 @@ import (
 	"github.com/dewire/dewire/pipeline/article"
 	"github.com/dewire/dewire/pipeline/intake"
 	"github.com/dewire/dewire/pipeline/mt"
+	"github.com/dewire/dewire/pipeline/normalize"
 	"github.com/dewire/dewire/workers/translate"
 )
 
@@ -59,44 +60,66 @@ func newNormalizeCmd(_ *globalFlags) *cobra.Command {
 	var lang string
 	var asJSON bool
 	var nf normFlags
+	var maxBytes, maxParagraphs int
 	cmd := &cobra.Command{
-		Use:   "normalize [--lang de|en] [--style FILE] [--json] [FILE|-]",
-		Short: "Normalize one article offline and print it",
-		Long: `Normalize repairs quotation marks, punctuation, debris and names in one article
-(plain text: title line, blank line, paragraphs separated by blank lines; or JSON)
-and prints it in the same plain layout, so paragraph n of the output is paragraph
-n of the input. --json prints the record with every edit and flag instead.`,
-		Args: cobra.MaximumNArgs(1),
+		Use:   "normalize [--lang de|en] [--style FILE] [--json] [--max-bytes N] [--max-paragraphs N] [FILE|-]...",
+		Short: "Normalize articles offline and print them",
+		Long: `Normalize repairs quotation marks, punctuation, debris and names in articles
+(plain text: title line, blank line, paragraphs separated by blank lines; JSON; or
+JSON Lines, one article per line) read from the files given, or stdin, and prints
+each as soon as it is done: in the plain layout, so paragraph n of the output is
+paragraph n of the input but for paragraphs removed as page debris, with a line
+holding one form feed between two articles; or, with --json, one record per line
+with every edit and flag. An offline document may have thousands of paragraphs;
+--max-bytes and --max-paragraphs set limits, and an article over them is reported
+and skipped while the others are printed.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if lang != "de" && lang != "en" {
 				return usagef("--lang %q: want de or en", lang)
+			}
+			if maxBytes < 0 || maxParagraphs < 0 {
+				return usagef("--max-bytes and --max-paragraphs must not be negative")
 			}
 			n, err := nf.normalizer(lang)
 			if err != nil {
 				return err
 			}
-			a, err := readOne(cmd.Context(), cmd, fileArg(args))
-			if err != nil {
-				return err
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			b := &normalize.Batch{Normalizer: n, JSON: asJSON, Errors: cmd.ErrOrStderr(),
+				Limits: intake.Limits{MaxBytes: maxBytes, MaxParagraphs: maxParagraphs}}
+			if len(args) == 0 {
+				args = []string{"-"}
 			}
-			if lang == "en" {
-				// The reader fills the German slot; English input belongs in the English one.
-				en := a.DE
-				a.EN, a.DE = &en, article.Text{}
+			for _, path := range args {
+				if err := normalizeFile(ctx, cmd, b, path); err != nil {
+					return err
+				}
 			}
-			n.Article(a)
-			if asJSON {
-				return printJSON(cmd.OutOrStdout(), a)
-			}
-			_, err = io.WriteString(cmd.OutOrStdout(), intake.FormatPlain(a.Text(lang)))
-			return err
+			return b.Err()
 		},
 	}
-	cmd.Flags().StringVar(&lang, "lang", "de", "language of the article: de or en")
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the record with edits and flags")
+	cmd.Flags().StringVar(&lang, "lang", "de", "language of the articles: de or en")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one record per line, with edits and flags")
+	cmd.Flags().IntVar(&maxBytes, "max-bytes", 0, "largest article accepted, in bytes (0: 256 MiB)")
+	cmd.Flags().IntVar(&maxParagraphs, "max-paragraphs", 0, "most paragraphs accepted in one article (0: no practical limit)")
 	nf.register(cmd.Flags())
 	envHelp(cmd.Flags())
 	return cmd
+}
+
+// normalizeFile runs b over one file, or stdin for "-".
+func normalizeFile(ctx context.Context, cmd *cobra.Command, b *normalize.Batch, path string) error {
+	var r io.Reader = cmd.InOrStdin()
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		r = f
+	}
+	return b.Run(ctx, r, intake.Origin{Path: path}, cmd.OutOrStdout())
 }
 
 func newTranslateCmd(g *globalFlags) *cobra.Command {

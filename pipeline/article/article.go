@@ -108,6 +108,11 @@ type Edit struct {
 	Offset int    `json:"offset"`
 	Before string `json:"before"`
 	After  string `json:"after"`
+	// Evidence says what justified the edit (a name edit's rule input:
+	// gazetteer entry, transliteration key, in-article unification);
+	// Confidence is how sure the stage was, 0–1 (0: not stated).
+	Evidence   string  `json:"evidence,omitempty"`
+	Confidence float64 `json:"confidence,omitempty"`
 }
 
 // Flag is something a human should look at.
@@ -117,6 +122,8 @@ type Flag struct {
 	Message string `json:"message"`
 	Field   string `json:"field,omitempty"`
 	Offset  int    `json:"offset,omitempty"`
+	// Suggestion is the text the stage would have written, had it been sure.
+	Suggestion string `json:"suggestion,omitempty"`
 }
 
 // Engine records how the English text was made.

@@ -32,11 +32,18 @@ const (
 	RuleFirstName = "names.first_name" // a wrong first name before a known surname was corrected
 	RuleContested = "names.contested"  // a contested name was handled by the desk's policy
 	RuleUnify     = "names.unify"      // an unknown name spelled two ways became one spelling
+	RuleFeminine  = "names.feminine"   // a woman's surname took the press form derived from a gazetteer surname
 
 	FlagAmbiguous   = "names.ambiguous"    // a surname fits several entities and the first name fits none
 	FlagEnglishForm = "names.english_form" // German text keeps the English form of a name it does not transliterate
 	FlagSpelling    = "names.spelling"     // an unknown name is spelled two ways and neither follows the convention
+	FlagFirstName   = "names.first_name"   // a known surname with another first name: maybe a relative or a namesake
+	FlagUnsure      = "names.unsure"       // a name edit below the confidence threshold, left as a suggestion
 )
+
+// MinConfidence is the confidence a name edit needs; below it the edit
+// becomes a flag carrying the suggestion.
+const MinConfidence = 0.7
 
 // Options configure a Rewriter.
 type Options struct {
@@ -100,6 +107,7 @@ const (
 	kindGivenOK                     // surname with the entity's own (maybe misspelled) first name
 	kindGivenWrong                  // surname with another first name
 	kindBare                        // surname alone
+	kindFeminine                    // the feminine form of a known surname: another person
 )
 
 type match struct {
@@ -118,6 +126,7 @@ type cand struct {
 	f         *form
 	cut       int // bytes at the end of the token kept as an inflection (genitive s)
 	inflected bool
+	feminine  bool
 }
 
 // scratch holds the buffers of one Rewrite call.
@@ -363,19 +372,30 @@ func wordEnd(s string, i int) int {
 // a name.
 func (rw *Rewriter) scan(sc *scratch, fi int, s string, out []match) []match {
 	var toks []token
+	var prot spans
+	protDone := false
 	for t, next := nextCapitalised(s, 0); t.end > 0; t, next = nextCapitalised(s, next) {
 		w := s[t.start:t.end]
 		sc.cands = rw.candidates(sc, sc.cands[:0], w)
+		if len(sc.cands) > 0 {
+			if !protDone {
+				prot, protDone = protectedSpans(s), true
+			}
+			if prot.has(t.start, t.end) {
+				continue // an address, a handle or a title keeps its spelling
+			}
+		}
 		if len(sc.cands) == 0 {
 			if len(w) >= 5 && !allUpper(w) {
 				// candidates left the first letters of w's key in sc.key2.
 				u := unknownWord{field: fi, start: t.start, end: t.end}
 				u.plen = uint8(copy(u.prefix[:], sc.key2))
-				if foreignMarked(w, rw.lang) {
+				foldVariants(u.prefix[:u.plen])
+				if foreignMarked(w, rw.lang) || slavicLooking(w, rw.lang) {
 					if sc.suspects == nil {
 						sc.suspects = map[uint64]bool{}
 					}
-					sc.key = appendKey(sc.key[:0], w)
+					sc.key = foldVariants(appendKey(sc.key[:0], w))
 					u.key = hashKey(sc.key)
 					sc.suspects[u.key] = true
 				}
@@ -418,7 +438,7 @@ func (rw *Rewriter) collectUnknown(sc *scratch, fields []article.Field) {
 		if !prefixes.has(u.prefix[:u.plen]) {
 			continue
 		}
-		sc.key = appendKey(sc.key[:0], (*fields[u.field].Text)[u.start:u.end])
+		sc.key = foldVariants(appendKey(sc.key[:0], (*fields[u.field].Text)[u.start:u.end]))
 		if u.key = hashKey(sc.key); sc.suspects[u.key] {
 			kept = append(kept, u)
 		}
@@ -478,15 +498,22 @@ func (rw *Rewriter) candidates(sc *scratch, dst []cand, w string) []cand {
 			return dst
 		}
 	}
-	// Russian case endings leaked through translation (Shushi, Putina): only
-	// on the surname of a known person (-a, -u, -e, -om, -ym/-im; never -i,
-	// so "Alevi" is not "Aliyev"), or a place whose name ends in -a.
+	// A woman's surname (Lawrowa, Nawalnaja, Selenska) is her own form, never
+	// the man's: it is matched to the surname it derives from and rewritten
+	// only to that surname's feminine press form.
+	if dst = rw.feminineCands(sc, dst, m); len(dst) > 0 {
+		return dst
+	}
+	// Russian case endings leaked through translation (Shushi, Putinu): only
+	// on the surname of a known person (-u, -e, -om, -ym/-im; never -i, so
+	// "Alevi" is not "Aliyev", and never -a, the feminine), or a place whose
+	// name ends in -a.
 	for _, e := range [...]string{"om", "im", "ym", "oi", "ei", "a", "u", "e", "i"} {
 		if len(m) < len(e)+3 || string(m[len(m)-len(e):]) != e {
 			continue
 		}
 		stem := m[:len(m)-len(e)]
-		if len(stem) >= 4 && e != "i" && e != "oi" && e != "ei" {
+		if len(stem) >= 4 && e != "i" && e != "oi" && e != "ei" && e != "a" {
 			sc.key = finishKey(append(sc.key[:0], stem...), 0)
 			for _, f := range g.keyed[string(sc.key)] {
 				if len(f.words) == 1 && f.surname && f.ent.bare {
@@ -507,6 +534,75 @@ func (rw *Rewriter) candidates(sc *scratch, dst []cand, w string) []cand {
 		}
 	}
 	return dst
+}
+
+// feminineCands adds the person surnames whose feminine form the
+// transliterated word m is: -ova/-eva/-ina (Lavrova), -aya/-aja (Navalnaya,
+// key "-aia" for masculine "-i"), Ukrainian -ska for -skyj.
+func (rw *Rewriter) feminineCands(sc *scratch, dst []cand, m []byte) []cand {
+	n := len(m)
+	if n < 5 || m[n-1] != 'a' {
+		return dst
+	}
+	var stems [2][]byte
+	switch {
+	case n >= 6 && string(m[n-3:]) == "aia":
+		stems[0] = append(append([]byte(nil), m[:n-3]...), 'i')
+	case string(m[n-3:]) == "ska":
+		stems[0] = append(append([]byte(nil), m[:n-1]...), 'i')
+	case string(m[n-3:n-1]) == "ov" || string(m[n-3:n-1]) == "ev" || string(m[n-3:n-1]) == "in":
+		stems[0] = m[:n-1]
+	}
+	for _, st := range stems {
+		if st == nil {
+			continue
+		}
+		sc.key = finishKey(append(sc.key[:0], st...), 0)
+		for _, f := range rw.g.keyed[string(sc.key)] {
+			if len(f.words) == 1 && f.surname && f.ent.Kind == KindPerson && feminineOf(f.ent.surname.DE, f.ent.Country, "de") != "" {
+				dst = appendCand(dst, cand{f: f, feminine: true})
+			}
+		}
+	}
+	return dst
+}
+
+// feminineOf derives the feminine press form of a masculine surname in the
+// language by the transliteration's own rules (Lawrow → Lawrowa, Lavrov →
+// Lavrova, Nawalny → Nawalnaja, Navalny → Navalnaya, Selenskyj → Selenska,
+// Zelensky → Zelenska); "" when the surname has no such form (Paschinjan).
+func feminineOf(surname, country, lang string) string {
+	l := strings.ToLower(surname)
+	switch {
+	case strings.HasSuffix(l, "ow"), strings.HasSuffix(l, "ew"), strings.HasSuffix(l, "ov"), strings.HasSuffix(l, "ev"),
+		strings.HasSuffix(l, "in"), strings.HasSuffix(l, "yn"):
+		return surname + "a"
+	}
+	stem := ""
+	for _, e := range []string{"skyj", "skyi", "skiy", "skij", "skyy", "sky", "ski", "skii"} {
+		if strings.HasSuffix(l, e) {
+			stem = surname[:len(surname)-len(e)+2] // keep "sk"
+			break
+		}
+	}
+	if stem == "" {
+		for _, e := range []string{"yj", "ij", "iy", "yy", "y", "i"} {
+			if strings.HasSuffix(l, e) && len(l) > len(e)+2 {
+				stem = surname[:len(surname)-len(e)]
+				break
+			}
+		}
+	}
+	if stem == "" {
+		return ""
+	}
+	if country == "ua" {
+		return stem + "a" // Selenska, Zelenska
+	}
+	if lang == "en" {
+		return stem + "aya"
+	}
+	return stem + "aja"
 }
 
 // exactGenitive adds the forms written exactly as w without its genitive s.
@@ -543,6 +639,11 @@ func appendCand(dst []cand, c cand) []cand {
 func (rw *Rewriter) best(sc *scratch, s string, toks []token, i int) (match, bool) {
 	var m match
 	bestScore := -1
+	if len(sc.cands) > 0 && sc.cands[0].feminine {
+		c := sc.cands[0]
+		t := toks[i]
+		return match{first: i, start: t.start, end: t.end, tokEnd: t.end, f: c.f, ents: []*entry{c.f.ent}, kind: kindFeminine}, true
+	}
 	for _, c := range sc.cands {
 		f := c.f
 		n := len(f.words)
@@ -705,6 +806,14 @@ func foreignMarked(w, lang string) bool {
 				}
 			}
 		}
+		if n >= 3 && w[n-3]|0x20 == 'd' && w[n-2]|0x20 == 'z' && w[n-1]|0x20 == 'e' {
+			return true // Georgian -dze is -dse in German
+		}
+		for i := 1; i < n; i++ {
+			if w[i]|0x20 == 'v' {
+				return true // German writes w: Kowaltschuk, not Kovalchuk
+			}
+		}
 		switch w[n-1] | 0x20 {
 		case 'y':
 			return true
@@ -722,6 +831,14 @@ func foreignMarked(w, lang string) bool {
 	for i := 2; i < n; i++ {
 		if w[i]|0x20 == 'h' && w[i-1]|0x20 == 'c' && w[i-2]|0x20 == 's' {
 			return true
+		}
+	}
+	if n >= 3 && w[n-3]|0x20 == 'd' && w[n-2]|0x20 == 's' && w[n-1]|0x20 == 'e' {
+		return true // German -dse is -dze in English
+	}
+	for i := 1; i < n; i++ {
+		if w[i]|0x20 == 'j' && w[i-1]|0x20 != 'd' || w[i]|0x20 == 'w' {
+			return true // German j and w: Sergej, Tjahnybok, Kowal
 		}
 	}
 	if n < 2 {
@@ -747,6 +864,66 @@ func foreignMarked(w, lang string) bool {
 	return false
 }
 
+// foldVariants folds, in a key, the letters in-article unification treats
+// as variants though the gazetteer's key keeps them apart: Ukrainian h and
+// Russian g (Tjahnybok, Tjagnybok).
+func foldVariants(k []byte) []byte {
+	for i, c := range k {
+		if c == 'h' {
+			k[i] = 'g'
+		}
+	}
+	return k
+}
+
+// sameKey reports whether the spellings share the transliteration key
+// itself, not only the variant-folded one.
+func sameKey(sp []string) bool {
+	for _, w := range sp[1:] {
+		if Key(w) != Key(sp[0]) {
+			return false
+		}
+	}
+	return true
+}
+
+// slavicLooking reports whether w has the look of a transliterated
+// post-Soviet name beyond what foreignMarked sees (a German j inside, an
+// English y before a vowel, a Ukrainian, Georgian or Armenian ending), so
+// that a second spelling of it, differing in h and g, is looked for.
+func slavicLooking(w, lang string) bool {
+	n := len(w)
+	for i := 1; i < n; i++ {
+		c := w[i] | 0x20
+		if lang == "de" && c == 'j' {
+			return true
+		}
+		if lang == "en" && c == 'y' && i+1 < n && isVowel(w[i+1]|0x20) {
+			return true
+		}
+	}
+	for _, e := range slavicEndings {
+		if n > len(e) && asciiFoldSuffix(w, e) {
+			return true
+		}
+	}
+	return false
+}
+
+// asciiFoldSuffix reports whether w ends in the lower-case ASCII e, ignoring case.
+func asciiFoldSuffix(w, e string) bool {
+	k := len(w) - len(e)
+	for i := 0; i < len(e); i++ {
+		if w[k+i]|0x20 != e[i] {
+			return false
+		}
+	}
+	return true
+}
+
+var slavicEndings = []string{"enko", "chuk", "yk", "yj", "yi", "iy", "dze", "dse", "vili", "wili", "yan", "jan",
+	"ow", "ew", "ov", "ev"}
+
 // nativeMarked reports whether w is spelled the target language's press way.
 func nativeMarked(w, lang string) bool {
 	if foreignMarked(w, lang) {
@@ -754,16 +931,18 @@ func nativeMarked(w, lang string) bool {
 	}
 	l := strings.ToLower(w)
 	if lang == "de" {
-		return strings.Contains(l, "sch") || strings.Contains(l, "w") || strings.HasSuffix(l, "ow") || strings.HasSuffix(l, "ew") || strings.Contains(l, "j")
+		return strings.Contains(l, "sch") || strings.Contains(l, "w") || strings.HasSuffix(l, "ow") || strings.HasSuffix(l, "ew") ||
+			strings.Contains(l, "j") || strings.HasSuffix(l, "dse")
 	}
-	return strings.Contains(l, "sh") || strings.Contains(l, "kh") || strings.Contains(l, "zh") || strings.Contains(l, "v") || strings.Contains(l, "y")
+	return strings.Contains(l, "sh") || strings.Contains(l, "kh") || strings.Contains(l, "zh") || strings.Contains(l, "v") ||
+		strings.Contains(l, "y") || strings.HasSuffix(l, "dze") || strings.Contains(l, "ch")
 }
 
 // unifyGroups finds unknown names spelled two ways and returns, per key
 // hash, the chosen spelling followed by the spellings to rewrite.
 func (rw *Rewriter) unifyGroups(sc *scratch, fields []article.Field, res *Result) map[uint64][]string {
 	spellings := map[uint64][]string{}
-	where := map[uint64]article.Flag{}
+	where := map[uint64][]article.Flag{} // the first mention of each spelling
 	var order []uint64
 	for _, u := range sc.unknown {
 		if !sc.suspects[u.key] {
@@ -772,10 +951,10 @@ func (rw *Rewriter) unifyGroups(sc *scratch, fields []article.Field, res *Result
 		w := (*fields[u.field].Text)[u.start:u.end]
 		if _, ok := spellings[u.key]; !ok {
 			order = append(order, u.key)
-			where[u.key] = article.Flag{Field: fields[u.field].Name, Offset: u.start}
 		}
 		if !containsString(spellings[u.key], w) {
 			spellings[u.key] = append(spellings[u.key], w)
+			where[u.key] = append(where[u.key], article.Flag{Field: fields[u.field].Name, Offset: u.start})
 		}
 	}
 	out := map[uint64][]string{}
@@ -790,11 +969,17 @@ func (rw *Rewriter) unifyGroups(sc *scratch, fields []article.Field, res *Result
 				good = append(good, w)
 			}
 		}
+		if !sameKey(sp) {
+			good = nil // Ukrainian h and Russian g: no convention decides
+		}
 		if len(good) != 1 {
-			f := where[k]
-			f.Code = FlagSpelling
-			f.Message = fmt.Sprintf("name spelled %d ways (%s) and no single spelling follows the %s press convention", len(sp), strings.Join(sp, ", "), rw.lang)
-			res.Flags = append(res.Flags, f)
+			// flag both: each spelling at its first mention
+			for i, f := range where[k] {
+				f.Code = FlagSpelling
+				f.Message = fmt.Sprintf("check the spelling of %q: the article also writes %s, and the %s press convention does not decide between them; write one spelling throughout",
+					sp[i], strings.Join(others(sp, i), ", "), rw.lang)
+				res.Flags = append(res.Flags, f)
+			}
 			continue
 		}
 		group := []string{good[0]}
@@ -808,6 +993,17 @@ func (rw *Rewriter) unifyGroups(sc *scratch, fields []article.Field, res *Result
 	return out
 }
 
+// others quotes the strings of list but the i-th.
+func others(list []string, i int) []string {
+	var out []string
+	for j, s := range list {
+		if j != i {
+			out = append(out, fmt.Sprintf("%q", s))
+		}
+	}
+	return out
+}
+
 func containsString(list []string, s string) bool {
 	for _, o := range list {
 		if o == s {
@@ -817,11 +1013,18 @@ func containsString(list []string, s string) bool {
 	return false
 }
 
+// flagKey identifies a flag raised once per article.
+type flagKey struct{ code, what string }
+
 type repl struct {
 	start, end int
 	after      string
 	rule       string
 	m          *match // nil for unify
+	evidence   string
+	confidence float64
+	flag       article.Flag // Code "" for none; Offset is set where the text is written
+	noEntity   bool         // the mention may be someone else: not recorded as the entity's
 }
 
 // apply decides every match's rewrite with the whole article in view and
@@ -830,11 +1033,19 @@ func (rw *Rewriter) apply(fields []article.Field, matches [][]match, sc *scratch
 	// Resolve bare surnames to an entity named in full elsewhere in the article.
 	named := map[*entry]bool{}
 	contestedUsed := map[*entry]int{}
+	ev := &evidence{fields: fields, givens: map[*entry][]string{}}
 	for _, ms := range matches {
 		for i := range ms {
 			m := &ms[i]
-			if m.kind != kindBare {
+			if m.kind != kindBare && m.kind != kindFeminine {
 				named[m.ents[0]] = true
+			}
+			if m.kind == kindGivenOK || m.kind == kindGivenWrong || m.kind == kindFull && m.ents[0].Kind == KindPerson && len(m.f.words) > 1 {
+				t := *fields[m.field].Text
+				g := t[m.start:wordEnd(t, m.start)]
+				if !containsString(ev.givens[m.ents[0]], g) {
+					ev.givens[m.ents[0]] = append(ev.givens[m.ents[0]], g)
+				}
 			}
 			if m.f.role == roleContested {
 				if _, ok := contestedUsed[m.ents[0]]; !ok {
@@ -859,6 +1070,7 @@ func (rw *Rewriter) apply(fields []article.Field, matches [][]match, sc *scratch
 	}
 	seen := map[*entry]bool{}
 	entIndex := map[*entry]int{}
+	flagged := map[flagKey]bool{}
 	for fi, fl := range fields {
 		s := *fl.Text
 		ms := matches[fi]
@@ -868,26 +1080,48 @@ func (rw *Rewriter) apply(fields []article.Field, matches [][]match, sc *scratch
 			e := m.ents[0]
 			first := !seen[e]
 			seen[e] = true
-			if m.ambiguous {
-				res.Flags = append(res.Flags, article.Flag{Code: FlagAmbiguous, Field: fl.Name, Offset: m.start,
-					Message: fmt.Sprintf("%q fits several people and the first name fits none of them", s[m.start:m.tokEnd])})
+			if m.ambiguous && !flagged[flagKey{FlagAmbiguous, s[m.start:m.tokEnd]}] {
+				flagged[flagKey{FlagAmbiguous, s[m.start:m.tokEnd]}] = true
+				reps = append(reps, repl{start: m.start, end: m.start, after: "", flag: article.Flag{Code: FlagAmbiguous, Field: fl.Name,
+					Message: fmt.Sprintf("check who %q is: the surname fits several people in the gazetteer and the first name fits none of them", s[m.start:m.tokEnd])}})
 			}
-			if rw.keptEnglish(m) {
-				res.Flags = append(res.Flags, article.Flag{Code: FlagEnglishForm, Field: fl.Name, Offset: m.start,
-					Message: fmt.Sprintf("%q is the English form; the German press form is %q", s[m.start:m.end], e.DE)})
-				reps = append(reps, repl{start: m.start, end: m.end, after: s[m.start:m.end], m: m})
+			if rw.keptEnglish(m, s[m.start:m.end]) {
+				keep := repl{start: m.start, end: m.end, after: s[m.start:m.end], m: m}
+				if k := (flagKey{FlagEnglishForm, e.ID}); !flagged[k] {
+					flagged[k] = true // once per entity and article
+					keep.flag = article.Flag{Code: FlagEnglishForm, Field: fl.Name, Suggestion: e.DE,
+						Message: fmt.Sprintf("check %q: it is the English form; unless it is part of an English title or name, the German press form is %q", s[m.start:m.end], e.DE)}
+				}
+				reps = append(reps, keep)
 				continue
 			}
-			after, rule, end := rw.target(s, ms, i, first, contestedUsed)
-			if after == "" || after == s[m.start:end] {
-				reps = append(reps, repl{start: m.start, end: m.end, after: s[m.start:m.end], m: m})
-				continue
+			d := rw.target(s, ms, i, first, contestedUsed, ev)
+			keep := repl{start: m.start, end: m.end, after: s[m.start:m.end], m: m, noEntity: m.kind == kindFeminine}
+			switch {
+			case d.suggestion != "":
+				// the edit is made and the flag suggests more
+				r := repl{start: m.start, end: d.end, after: d.after, rule: d.rule, m: m, evidence: d.evidence, confidence: d.confidence, noEntity: true}
+				if d.after == s[m.start:d.end] {
+					r.rule = ""
+				}
+				r.flag = article.Flag{Code: d.flag, Field: fl.Name, Suggestion: d.suggestion,
+					Message: fmt.Sprintf("check %q: %s; if it is %s, write %q", d.after, d.why, e.In("en"), d.suggestion)}
+				reps = append(reps, r)
+			case d.after == "" || d.after == s[m.start:d.end]:
+				reps = append(reps, keep)
+			case d.flag != "":
+				keep.noEntity = true
+				keep.flag = article.Flag{Code: d.flag, Field: fl.Name, Suggestion: d.after,
+					Message: fmt.Sprintf("check %q: %s; suggested %q (%s, confidence %.2f)", s[m.start:d.end], d.why, d.after, d.evidence, d.confidence)}
+				reps = append(reps, keep)
+			default:
+				reps = append(reps, repl{start: m.start, end: d.end, after: d.after, rule: d.rule, m: m,
+					evidence: d.evidence, confidence: d.confidence, noEntity: m.kind == kindFeminine})
 			}
-			reps = append(reps, repl{start: m.start, end: end, after: after, rule: rule, m: m})
 		}
 		if len(unify) > 0 {
 			reps = append(reps, unifyRepls(s, fi, sc.unknown, unify, ms)...)
-			sort.Slice(reps, func(a, b int) bool { return reps[a].start < reps[b].start })
+			sort.SliceStable(reps, func(a, b int) bool { return reps[a].start < reps[b].start })
 		}
 		if len(reps) == 0 {
 			continue
@@ -900,11 +1134,16 @@ func (rw *Rewriter) apply(fields []article.Field, matches [][]match, sc *scratch
 			off := b.Len()
 			before := s[r.start:r.end]
 			if r.rule != "" {
-				res.Edits = append(res.Edits, article.Edit{Rule: r.rule, Field: fl.Name, Offset: off, Before: before, After: r.after})
+				res.Edits = append(res.Edits, article.Edit{Rule: r.rule, Field: fl.Name, Offset: off, Before: before, After: r.after,
+					Evidence: r.evidence, Confidence: r.confidence})
+			}
+			if r.flag.Code != "" {
+				r.flag.Offset = off
+				res.Flags = append(res.Flags, r.flag)
 			}
 			b.WriteString(r.after)
 			prev = r.end
-			if r.m == nil {
+			if r.m == nil || r.noEntity {
 				continue
 			}
 			e := r.m.ents[0]
@@ -933,6 +1172,8 @@ func (rw *Rewriter) apply(fields []article.Field, matches [][]match, sc *scratch
 func unifyRepls(s string, fi int, unknown []unknownWord, unify map[uint64][]string, ms []match) []repl {
 	var out []repl
 	mi := 0
+	var prot spans
+	protDone := false
 	for _, u := range unknown {
 		if u.field != fi {
 			continue
@@ -941,13 +1182,20 @@ func unifyRepls(s string, fi int, unknown []unknownWord, unify map[uint64][]stri
 		if !ok || s[u.start:u.end] == g[0] {
 			continue
 		}
+		if !protDone {
+			prot, protDone = protectedSpans(s), true
+		}
+		if prot.has(u.start, u.end) {
+			continue // an address, a handle or a title keeps its spelling
+		}
 		for mi < len(ms) && ms[mi].tokEnd <= u.start {
 			mi++
 		}
 		if mi < len(ms) && ms[mi].start < u.end {
 			continue
 		}
-		out = append(out, repl{start: u.start, end: u.end, after: g[0], rule: RuleUnify})
+		out = append(out, repl{start: u.start, end: u.end, after: g[0], rule: RuleUnify, confidence: 0.75,
+			evidence: fmt.Sprintf("in-article unification by transliteration key: spelled %s; %q follows the press convention", strings.Join(g, ", "), g[0])})
 	}
 	return out
 }
@@ -957,10 +1205,10 @@ func unifyRepls(s string, fi int, unknown []unknownWord, unify map[uint64][]stri
 // Europe). Professional German keeps such forms inside English titles and
 // names of organisations, so they are flagged rather than rewritten; only
 // the transliterated names of post-Soviet people and places are certain.
-func (rw *Rewriter) keptEnglish(m *match) bool {
+func (rw *Rewriter) keptEnglish(m *match, written string) bool {
 	e := m.ents[0]
-	if rw.lang != "de" || e.fuzzy || m.f.role != roleCanonical {
-		return false
+	if rw.lang != "de" || e.fuzzy || m.f.role != roleCanonical || isVariant(e, written) || strings.EqualFold(written, e.DE) {
+		return false // a variant, or the German acronym in capitals (NATO, TASS), is accepted in German
 	}
 	en, de := e.EN, e.DE
 	if m.f.surname {
@@ -969,40 +1217,176 @@ func (rw *Rewriter) keptEnglish(m *match) bool {
 	return m.f.text == en && en != de
 }
 
-// target returns the text that should replace match i from m.start to the
-// returned end, and the edit's rule; after is "" when the name stays as written.
-func (rw *Rewriter) target(s string, ms []match, i int, first bool, contestedUsed map[*entry]int) (after, rule string, end int) {
+// decision is what target chose for one match.
+type decision struct {
+	after, rule string // after "" keeps the name as written
+	end         int
+	evidence    string
+	confidence  float64
+	flag        string // a flag code: the edit is a suggestion only, unless suggestion is set
+	why         string // the flag's reason
+	suggestion  string // with flag: the edit is made and the flag suggests this further
+}
+
+// target decides what should replace match i from m.start to the returned
+// end, with the edit's rule, evidence and confidence.
+func (rw *Rewriter) target(s string, ms []match, i int, first bool, contestedUsed map[*entry]int, ev *evidence) decision {
 	m := &ms[i]
 	e := m.ents[0]
 	lang := rw.lang
-	end = m.end
+	d := decision{end: m.end}
 	if m.f.role == roleVariant || explicitNaming(s, m.start, m.tokEnd) || isVariant(e, s[m.start:m.end]) {
-		return "", "", end
+		return d
+	}
+	if e.Kind != KindPerson && inOrgName(s, m.start, m.tokEnd) {
+		return d // "Kyiv Post", "Radio Baku": an outlet keeps its name
 	}
 	if i > 0 && ms[i-1].ents[0] == e && parenthetical(s[ms[i-1].tokEnd:m.start]) {
-		return "", "", end
+		return d
+	}
+	written := s[m.start:m.end]
+	how := "transliteration key"
+	if written == m.f.text {
+		how = "declared spelling"
+	}
+	d.confidence = 0.9
+	if how == "declared spelling" {
+		d.confidence = 0.95
 	}
 	canon := e.In(lang)
 	switch {
+	case m.kind == kindFeminine:
+		fem := feminineOf(e.surname.In(lang), e.Country, lang)
+		if fem == "" || Key(fem) != Key(written) {
+			return decision{end: m.end}
+		}
+		d.after, d.rule, d.confidence = fem, RuleFeminine, 0.8
+		d.evidence = fmt.Sprintf("feminine form of the surname of gazetteer entry %s (%s), derived by the %s transcription", e.ID, e.surname.In(lang), lang)
+		return d
 	case m.f.role == roleContested:
 		if rw.policy == Keep {
-			return "", "", end
+			return d
 		}
-		after, rule = canon, RuleContested
+		d.after, d.rule, d.confidence = canon, RuleContested, 1
+		d.evidence = fmt.Sprintf("gazetteer entry %s: contested name, desk policy %s", e.ID, rw.policy)
 	case e.Kind != KindPerson || m.kind == kindGivenOK || m.kind == kindFull && !m.f.surname:
-		after, rule = canon, RuleCanonical
+		d.after, d.rule = canon, RuleCanonical
+		d.evidence = fmt.Sprintf("gazetteer entry %s by %s", e.ID, how)
 	case m.kind == kindGivenWrong:
-		after, rule = canon, RuleFirstName
+		d.after, d.rule = canon, RuleFirstName
+		ge := wordEnd(s, m.start)
+		given := s[m.start:ge]
+		if why := ev.otherPerson(e, given); why != "" {
+			// Maybe someone else: only the surname's spelling changes, the
+			// first name stays, and the desk gets the full name as suggestion.
+			d.flag, d.why, d.suggestion = FlagFirstName, why, canon
+			d.after, d.rule, d.confidence = s[m.start:m.start+surnameStart(s, ge)-m.start]+e.surname.In(lang), RuleCanonical, 0.85
+			d.evidence = fmt.Sprintf("surname spelling of gazetteer entry %s by %s; first name %q kept", e.ID, how, given)
+			break
+		}
+		d.confidence = 0.8
+		d.evidence = fmt.Sprintf("gazetteer entry %s: surname by %s, first name %q corrected; no relative or namesake in the article", e.ID, how, given)
 	default:
-		after, rule = e.surname.In(lang), RuleCanonical
+		d.after, d.rule = e.surname.In(lang), RuleCanonical
+		d.evidence = fmt.Sprintf("gazetteer entry %s: surname by %s", e.ID, how)
+	}
+	if m.inflected {
+		d.confidence = 0.75
+		d.evidence += ", Russian case ending dropped"
 	}
 	followedByAlt := i+1 < len(ms) && ms[i+1].ents[0] == e && parenthetical(s[m.tokEnd:ms[i+1].start])
 	if ci, ok := contestedUsed[e]; ok && rw.policy == CanonicalFirstMention && first && !followedByAlt {
-		after += s[m.end:m.tokEnd] + " (" + e.Contested[ci].In(lang) + ")"
-		return after, RuleContested, m.tokEnd
+		d.after += s[m.end:m.tokEnd] + " (" + e.Contested[ci].In(lang) + ")"
+		d.rule, d.end, d.confidence = RuleContested, m.tokEnd, 1
+		d.evidence = fmt.Sprintf("gazetteer entry %s: contested name, desk policy %s", e.ID, rw.policy)
 	}
-	return after, rule, end
+	if d.confidence < MinConfidence && d.flag == "" {
+		d.flag, d.why = FlagUnsure, "confidence below the threshold"
+	}
+	return d
 }
+
+// surnameStart returns where the surname begins after the first name ending
+// at ge: past the gap of spaces.
+func surnameStart(s string, ge int) int {
+	for ge < len(s) && (s[ge] == ' ' || s[ge] == 0xC2 && ge+1 < len(s) && s[ge+1] == 0xA0) {
+		if s[ge] == ' ' {
+			ge++
+		} else {
+			ge += 2
+		}
+	}
+	return ge
+}
+
+// evidence is what the whole article says about who is who: kinship words
+// and the first names written before each known surname.
+type evidence struct {
+	fields []article.Field
+	done   bool
+	kin    string              // the first kinship word found, "" for none
+	givens map[*entry][]string // first names seen before an entity's surname
+}
+
+// otherPerson reports why given + e's surname may be someone other than e:
+// a relative mentioned in the article, two first names with the surname, or
+// a first name unlike e's; "" when nothing suggests it.
+func (ev *evidence) otherPerson(e *entry, given string) string {
+	if !ev.done {
+		ev.scan()
+	}
+	if ev.kin != "" {
+		return fmt.Sprintf("the article speaks of relatives (%q): %q may be another person with the surname", ev.kin, given)
+	}
+	if gs := ev.givens[e]; len(gs) > 1 {
+		return fmt.Sprintf("the surname comes with several first names (%s): namesakes or relatives", strings.Join(gs, ", "))
+	}
+	k := Key(given)
+	for gk := range e.givenKeys {
+		if commonPrefix(k, gk) >= 4 || (len(k) >= 3 && strings.HasPrefix(gk, k)) || (len(gk) >= 3 && strings.HasPrefix(k, gk)) {
+			return ""
+		}
+	}
+	return fmt.Sprintf("first name %q is not a spelling of %s's: maybe another person with the surname", given, e.In("en"))
+}
+
+func commonPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
+}
+
+// scan reads the article once for kinship words.
+func (ev *evidence) scan() {
+	ev.done = true
+	for _, f := range ev.fields {
+		s := *f.Text
+		for i := 0; i < len(s); {
+			j := wordEnd(s, i)
+			if j == i {
+				_, size := utf8.DecodeRuneInString(s[i:])
+				i += size
+				continue
+			}
+			if w := s[i:j]; len(w) >= 3 && len(w) <= 14 && kinWords[strings.ToLower(w)] {
+				ev.kin = w
+				return
+			}
+			i = j
+		}
+	}
+}
+
+// kinWords say that relatives or namesakes of a person appear in the text.
+var kinWords = setOf("sohn", "sohnes", "söhne", "tochter", "töchter", "bruder", "bruders", "brüder", "schwester",
+	"ehefrau", "gattin", "ehemann", "gatte", "witwe", "witwer", "vater", "vaters", "mutter", "neffe", "nichte",
+	"cousin", "cousine", "onkel", "tante", "enkel", "enkelin", "schwiegersohn", "schwiegervater", "schwager",
+	"namensvetter", "verwandt", "verwandte", "verwandter", "familie", "frau",
+	"son", "sons", "daughter", "daughters", "brother", "brothers", "sister", "sisters", "wife", "husband", "widow",
+	"father", "mother", "nephew", "niece", "uncle", "aunt", "grandson", "granddaughter", "namesake", "related",
+	"relative", "relatives", "family", "mrs")
 
 // isVariant reports whether text is written exactly as one of e's accepted variants.
 func isVariant(e *entry, text string) bool {
@@ -1021,35 +1405,51 @@ func parenthetical(gap string) bool {
 
 // explicitNaming reports whether the words around a name show that the text
 // talks about the name itself ("die die Armenier Schuschi nennen",
-// "known as Shushi", "auch Schuschi genannt"), which is never rewritten.
+// "known as Shushi", "auch Schuschi genannt", "(armenisch: Stepanakert)"),
+// which is never rewritten. A naming verb counts only where it names: "X
+// nannte die Vorwürfe absurd" and "X bezeichnete Y als …" are statements by
+// X, not about X's name.
 func explicitNaming(s string, start, end int) bool {
+	if glossContext(s, start) {
+		return true
+	}
 	before := lastWords(s[:start], 3)
+	final := clauseEnds(s, end)
 	for i, w := range before {
 		switch w {
 		case "sogenannt", "sogenannte", "sogenannten", "sogenannter", "sogenanntes", "so-called", "genannte", "genannten":
 			return true
-		}
-		if i > 0 {
-			continue
-		}
-		switch w {
-		case "call", "calls", "called", "named", "namens", "genannt", "nennen", "nennt", "nannten", "nannte", "heißt", "hieß", "name", "names":
-			return true
+		case "namens", "genannt", "named":
+			if i == 0 {
+				return true
+			}
+		case "call", "calls", "called", "nennen", "nennt", "nannten", "nannte", "heißt", "hieß", "heißen", "name", "names":
+			// "die Armenier nennen die Stadt Stepanakert." names; "Putin
+			// nannte Paschinjan einen Verräter" does not.
+			if final {
+				return true
+			}
 		case "as":
-			if len(before) > 1 && (before[1] == "known" || before[1] == "referred" || before[1] == "also") {
+			if i == 0 && len(before) > 1 && (before[1] == "known" || before[1] == "referred" || before[1] == "also") {
 				return true
 			}
 		case "als":
-			if len(before) > 1 && (before[1] == "auch" || before[1] == "bezeichnet" || before[1] == "bekannt") {
+			if i == 0 && len(before) > 1 && (before[1] == "auch" || before[1] == "bezeichnet" || before[1] == "bekannt") {
 				return true
 			}
 		}
 	}
-	after := firstWords(s[end:], 2)
-	for _, w := range after {
+	rest := s[end:min(len(s), end+64)]
+	after := firstWords(rest, 2)
+	for i, w := range after {
 		switch w {
-		case "genannt", "nennen", "nennt", "nannten", "nannte", "heißt", "hieß", "bezeichnen", "bezeichnet", "bezeichnete":
+		case "genannt", "heißt", "hieß":
 			return true
+		case "nennen", "nennt", "nannten", "nannte", "bezeichnen", "bezeichnet", "bezeichnete", "bezeichneten":
+			// verb-final: "…, die Aserbaidschan als Chankendi bezeichnet,"
+			if k := strings.Index(rest, w); k >= 0 && clauseEnds(rest, k+len(w)) && i <= 1 {
+				return true
+			}
 		}
 	}
 	// A name standing alone in quotation marks is being talked about.
@@ -1061,6 +1461,23 @@ func explicitNaming(s string, start, end int) bool {
 		}
 	}
 	return false
+}
+
+// clauseEnds reports whether the clause ends at s[i:] (after spaces):
+// punctuation, a closing mark, an opening parenthesis or the end.
+func clauseEnds(s string, i int) bool {
+	for i < len(s) && s[i] == ' ' {
+		i++
+	}
+	if i >= len(s) {
+		return true
+	}
+	switch s[i] {
+	case ',', '.', ';', ':', '!', '?', ')', '(', '"':
+		return true
+	}
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return isQuote(r) || r == '–' || r == '—'
 }
 
 func isQuote(r rune) bool {
@@ -1075,6 +1492,15 @@ func isQuote(r rune) bool {
 // stopping at a sentence end.
 func lastWords(s string, n int) []string {
 	var out []string
+	// A few words fit in a bounded window; looking further back would make
+	// every mention cost the length of the paragraph.
+	if len(s) > 160 {
+		k := len(s) - 160
+		for k < len(s) && !utf8.RuneStart(s[k]) {
+			k++
+		}
+		s = s[k:]
+	}
 	end := len(s)
 	for len(out) < n {
 		i := end

@@ -53,18 +53,26 @@ func TestWholeNormalizerDoesNoHarmToProfessionalGerman(t *testing.T) {
 	}
 }
 
-func TestDoNoHarmReport(t *testing.T) {
-	if !testing.Verbose() {
-		t.Skip("a report for -v runs")
-	}
-	for _, tc := range []struct{ lang, file string }{
-		{"de", "corpora/wmt22/generaltest2022.en-de.ref.B.de"},
-		{"de", "corpora/wmt23/generaltest2023.en-de.ref.refA.de"},
-		{"en", "corpora/wmt22/generaltest2022.de-en.ref.A.en"},
+// TestDoNoHarmOtherCorpora holds the normalizer to what it changes today on
+// the other professional references, with a little room: the name rewrites
+// there are real repairs (English spellings inside German references), and a
+// rule that starts touching many more lines fails here.
+func TestDoNoHarmOtherCorpora(t *testing.T) {
+	for _, tc := range []struct {
+		lang, file string
+		bound      float64 // changed lines per 1,000
+	}{
+		{"de", "corpora/wmt22/generaltest2022.en-de.ref.B.de", 8},
+		{"de", "corpora/wmt23/generaltest2023.en-de.ref.refA.de", 27},
+		{"en", "corpora/wmt22/generaltest2022.de-en.ref.A.en", 25},
 	} {
 		t.Run(strings.ReplaceAll(filepath.Base(tc.file), ".", "_"), func(t *testing.T) {
 			changed, total := changedLines(t, tc.lang, tc.file)
-			t.Logf("%d of %d lines changed (%.2f per 1,000)", changed, total, 1000*float64(changed)/float64(total))
+			per := 1000 * float64(changed) / float64(total)
+			t.Logf("%d of %d lines changed (%.2f per 1,000)", changed, total, per)
+			if per > tc.bound {
+				t.Errorf("%d of %d lines changed (%.2f per 1,000), more than %g", changed, total, per, tc.bound)
+			}
 		})
 	}
 }

@@ -12,6 +12,9 @@ func fuzzNormalize(f *testing.F, lang string) {
 		"Stepanakert, die die Armenier so nennen (Chankendi)",
 		"Konaschenkov sagte. Konashenkov fügte hinzu. Tschernow und Chernov.",
 		"“We have a version ”, Aliev said.",
+		"Foto: dpa/AFP. Lesen Sie auch: Putin droht. Seite 2",
+		`Alijew sagte: " Wir sind 'bereit'. " Sein Sohn Nikolai Pashinyan und Lavrova.`,
+		"Pu\u200btin, Selen\u00adskyj und \u202eAliyev\u202c in Kyiv (ukrainisch: Kyjiw).",
 	} {
 		f.Add(s)
 	}

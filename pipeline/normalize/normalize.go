@@ -1,6 +1,7 @@
 package normalize
 
 import (
+	"context"
 	"fmt"
 	"math/bits"
 	"strings"
@@ -98,12 +99,24 @@ func (n *Normalizer) Lang() string { return n.lang }
 // records the entities found (replacing earlier mentions in this language).
 // An article without text in the language is left alone.
 func (n *Normalizer) Article(a *article.Article) {
+	_ = n.ArticleContext(context.Background(), a)
+}
+
+// ArticleContext is Article that stops when ctx is done, checking between
+// fields (each of which takes time linear in its length) and before the
+// names pass; it then returns ctx's error, and a, partly normalized, must be
+// discarded.
+func (n *Normalizer) ArticleContext(ctx context.Context, a *article.Article) error {
 	t := a.Text(n.lang)
 	if t == nil {
-		return
+		return nil
 	}
 	fields := n.fields(t)
+	firstFlag := len(a.Flags)
 	for _, f := range fields {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("normalize: %w", err)
+		}
 		out, edits, flags := n.field(*f.Text)
 		*f.Text = out
 		for i := range edits {
@@ -115,7 +128,16 @@ func (n *Normalizer) Article(a *article.Article) {
 		a.Edits = append(a.Edits, edits...)
 		a.Flags = append(a.Flags, flags...)
 	}
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("normalize: %w", err)
+	}
 	res := n.names.Rewrite(fields)
+	if len(res.Edits) > 0 {
+		// the typography flags point into the text as names left it
+		for i := firstFlag; i < len(a.Flags); i++ {
+			a.Flags[i].Offset = mapOffset(res.Edits, a.Flags[i].Field, a.Flags[i].Offset)
+		}
+	}
 	for i := range res.Edits {
 		res.Edits[i].Stage = n.stage
 	}
@@ -125,6 +147,24 @@ func (n *Normalizer) Article(a *article.Article) {
 	a.Edits = append(a.Edits, res.Edits...)
 	a.Flags = append(a.Flags, res.Flags...)
 	a.Entities = mergeEntities(a.Entities, res.Entities, n.lang+".")
+	return nil
+}
+
+// mapOffset carries an offset in a field through the edits of that field
+// applied after it was taken.
+func mapOffset(edits []article.Edit, field string, off int) int {
+	for _, e := range edits {
+		if e.Field != field {
+			continue
+		}
+		switch {
+		case e.Offset+len(e.Before) <= off:
+			off += len(e.After) - len(e.Before)
+		case e.Offset < off:
+			off = e.Offset
+		}
+	}
+	return off
 }
 
 // fields is t.Fields(n.lang) with the field names made in advance.
@@ -160,6 +200,10 @@ func (n *Normalizer) Text(s string) (string, []article.Edit, []article.Flag) {
 // field applies the per-field repairs: NFC, white space, typography.
 func (n *Normalizer) field(s string) (string, []article.Edit, []article.Flag) {
 	var edits []article.Edit
+	var flags []article.Flag
+	if hasInvisible(s) {
+		s, edits, flags = removeInvisible(s, edits, flags)
+	}
 	nfc, spaced := scan(s)
 	if !nfc {
 		if out := norm.NFC.String(s); out != s {
@@ -173,8 +217,8 @@ func (n *Normalizer) field(s string) (string, []article.Edit, []article.Flag) {
 		edits = append(edits, article.Edit{Rule: RuleSpaceCollapse, Offset: 0, Before: s, After: out})
 		s = out
 	}
-	out, fe, flags := n.fix.Fix(s)
-	return out, append(edits, fe...), flags
+	out, fe, ff := n.fix.Fix(s)
+	return out, append(edits, fe...), append(flags, ff...)
 }
 
 // scan looks at s once and reports whether it is certainly NFC (false means

@@ -2,6 +2,8 @@ package normalize_test
 
 import (
 	"bufio"
+	"context"
+	"errors"
 	"flag"
 	"os"
 	"path/filepath"
@@ -77,7 +79,7 @@ func TestSeedGerman(t *testing.T) {
 
 	for _, want := range []string{
 		"Konferenz „Ein neuer Blick auf den Südkaukasus: Entwicklung und Zusammenarbeit nach Konflikten“ in Baku",
-		"„Neun Tage sind vergangen",
+		"„Am 4. April schrieb unser Verteidigungsministerium",
 		"Ilham Alijew", "Wladimir Putin", "Igor Konaschenkow", "Dmitri Peskow", "Nikol Paschinjan", "Schuscha",
 	} {
 		t.Run("the text contains "+want, func(t *testing.T) {
@@ -291,5 +293,40 @@ func TestOneNormalizerServesManyGoroutines(t *testing.T) {
 		if got := <-done; got != want {
 			t.Errorf("concurrent result %q, want %q", got, want)
 		}
+	}
+}
+
+func TestArticleContextStopsWhenCancelled(t *testing.T) {
+	n := normalizer(t, "de")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	a := &article.Article{DE: article.Text{Title: "Aliyev sagte", Paragraphs: []string{"Pashinyan sagte."}}}
+	if err := n.ArticleContext(ctx, a); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v, want context.Canceled", err)
+	}
+	if err := n.ArticleContext(context.Background(), a); err != nil || a.DE.Title != "Alijew sagte" {
+		t.Fatalf("err %v, title %q", err, a.DE.Title)
+	}
+}
+
+func TestFlagsPointIntoTheFinalText(t *testing.T) {
+	n := normalizer(t, "de")
+	// the name edit before the restored opener lengthens the text by a byte
+	out, _, flags := n.Text("Pashinyan kam am Montag. Wir warten nicht länger “, sagte er.")
+	want := "Paschinjan kam am Montag. „Wir warten nicht länger“, sagte er."
+	if out != want {
+		t.Fatalf("got %q, want %q", out, want)
+	}
+	found := false
+	for _, f := range flags {
+		if f.Code == "quote.opening_restored" {
+			found = true
+			if !strings.HasPrefix(out[f.Offset:], "„Wir") {
+				t.Errorf("flag points at %q, not at the restored mark", out[f.Offset:])
+			}
+		}
+	}
+	if !found {
+		t.Fatalf("no opening_restored flag: %+v", flags)
 	}
 }

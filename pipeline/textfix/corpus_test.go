@@ -48,7 +48,7 @@ func replay(t testing.TB, in string, edits []article.Edit) string {
 type corpus struct {
 	path  string
 	style textfix.Style
-	bound int // changed lines allowed per 1,000; 0 reports only
+	bound float64 // changed lines allowed per 1,000
 }
 
 var (
@@ -57,21 +57,26 @@ var (
 	british = textfix.Style{Lang: "en", Placement: textfix.PlacementBritish}
 )
 
+// The bounds are the do-no-harm limit on professional German (ref.A) and,
+// for the others, what the fixers change today with a little room: a rule
+// that starts touching many more lines fails here. The source-side German
+// and the English references change more because they hold straight
+// quotation marks and other typography the desk style replaces.
 var corpora = []corpus{
 	{"corpora/wmt22/generaltest2022.en-de.ref.A.de", de, 2},
-	{"corpora/wmt22/generaltest2022.en-de.ref.B.de", de, 0},
-	{"corpora/wmt23/generaltest2023.en-de.ref.refA.de", de, 0},
-	{"corpora/wmt22/generaltest2022.de-en.src.de", de, 0},
-	{"corpora/wmt23/generaltest2023.de-en.src.de", de, 0},
-	{"corpora/wmt22/generaltest2022.de-en.ref.A.en", en, 0},
-	{"corpora/wmt22/generaltest2022.de-en.ref.A.en", british, 0},
-	{"corpora/wmt22/generaltest2022.de-en.ref.B.en", en, 0},
-	{"corpora/wmt23/generaltest2023.de-en.ref.refA.en", en, 0},
+	{"corpora/wmt22/generaltest2022.en-de.ref.B.de", de, 4},
+	{"corpora/wmt23/generaltest2023.en-de.ref.refA.de", de, 18},
+	{"corpora/wmt22/generaltest2022.de-en.src.de", de, 66},
+	{"corpora/wmt23/generaltest2023.de-en.src.de", de, 230},
+	{"corpora/wmt22/generaltest2022.de-en.ref.A.en", en, 24},
+	{"corpora/wmt22/generaltest2022.de-en.ref.A.en", british, 6},
+	{"corpora/wmt22/generaltest2022.de-en.ref.B.en", en, 35},
+	{"corpora/wmt23/generaltest2023.de-en.ref.refA.en", en, 240},
 }
 
 // TestDoNoHarm runs the fixers over professional and messy corpora: professional
-// German may change on at most two lines per thousand, and every line must replay
-// and be idempotent.
+// German may change on at most two lines per thousand, every corpus stays
+// within its bound, and every line must replay and be idempotent.
 func TestDoNoHarm(t *testing.T) {
 	shared := testenv.Shared(t)
 	for _, c := range corpora {
@@ -105,8 +110,8 @@ func TestDoNoHarm(t *testing.T) {
 			}
 			perMille := float64(changed) * 1000 / float64(len(lines))
 			t.Logf("%s %s: %d of %d lines changed (%.2f per 1,000)", c.path, c.style.Placement, changed, len(lines), perMille)
-			if c.bound > 0 && perMille > float64(c.bound) {
-				t.Errorf("%d of %d lines changed, more than %d per 1,000", changed, len(lines), c.bound)
+			if perMille > c.bound {
+				t.Errorf("%d of %d lines changed (%.2f per 1,000), more than %g per 1,000", changed, len(lines), perMille, c.bound)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package textfix
 
 import (
+	"fmt"
 	"math/bits"
 	"sort"
 
@@ -49,6 +50,7 @@ func (f *Fixer) Fix(text string) (out string, edits []article.Edit, flags []arti
 	}
 	out = text
 	var acted, observed []article.Flag // reused by every pass and round
+	var actedAt []int                  // for each flag kept from acted, how many edits preceded its pass
 	for round := 0; round < maxRounds; round++ {
 		var changed bool
 		observed = observed[:0]
@@ -72,7 +74,11 @@ func (f *Fixer) Fix(text string) (out string, edits []article.Edit, flags []arti
 				continue
 			}
 			changed = true
+			at := len(edits)
 			out, edits = apply(out, rs, edits)
+			for range acted {
+				actedAt = append(actedAt, at)
+			}
 			flags = append(flags, acted...)
 		}
 		if !changed {
@@ -81,7 +87,30 @@ func (f *Fixer) Fix(text string) (out string, edits []article.Edit, flags []arti
 		}
 		need = needAll // a repair may have exposed another
 	}
+	// Flags about repairs point into out, where the desk reads them.
+	for i, at := range actedAt {
+		fl := &flags[i]
+		fl.Offset = mapOffset(edits[at:], fl.Offset)
+		if fl.Code == FlagOpeningRestored {
+			fl.Message = fmt.Sprintf("opening quotation mark inserted: %q; check where the quotation begins", snippet(out[fl.Offset:], 20))
+		}
+	}
 	return out, edits, flags
+}
+
+// mapOffset carries an offset in a text through the edits applied to it
+// after; an offset inside a replaced stretch moves to its start, one at an
+// insertion stays before the inserted text.
+func mapOffset(edits []article.Edit, off int) int {
+	for _, e := range edits {
+		switch {
+		case e.Offset+len(e.Before) <= off && !(len(e.Before) == 0 && e.Offset == off):
+			off += len(e.After) - len(e.Before)
+		case e.Offset < off:
+			off = e.Offset
+		}
+	}
+	return off
 }
 
 // apply performs rs on s and appends one edit per replacement.
@@ -203,11 +232,7 @@ func needs(s string) uint8 {
 			}
 		}
 	}
-	// Page debris is digits at the very end.
-	for n > 0 && (s[n-1] == ' ' || s[n-1] == '\t') {
-		n--
-	}
-	if n > 0 && s[n-1] >= '0' && s[n-1] <= '9' {
+	if mayBeDebris(s) {
 		need |= needDebris
 	}
 	return need

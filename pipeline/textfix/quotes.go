@@ -120,10 +120,10 @@ func (f *Fixer) fixQuotes(s string, acted, observed *[]article.Flag) []repl {
 	if len(ms) == 0 {
 		return nil
 	}
-	if e := f.pair(s, ms); e != nil {
+	if e := f.pair(s, ms, padPairing(s, ms)); e != nil {
 		*observed = append(*observed, article.Flag{
 			Code:    FlagUnbalanced,
-			Message: fmt.Sprintf("quotation marks left as they are: %s near %q", e.why, snippet(s, e.pos)),
+			Message: fmt.Sprintf("check the quotation marks near %q: %s; they were left as they are", snippet(s, e.pos), e.why),
 			Offset:  e.pos,
 		})
 		return nil
@@ -149,17 +149,27 @@ func (f *Fixer) fixQuotes(s string, acted, observed *[]article.Flag) []repl {
 			rs = f.renderOpen(s, ms, i, rs)
 		}
 	}
+	if strings.IndexByte(s, '\'') >= 0 {
+		rs = f.nestedStraight(s, ms, rs)
+	}
 	return rs
 }
 
 // pair decides the role of every mark and pairs openers with closers.
-func (f *Fixer) pair(s string, ms []mark) *errAmbiguous {
+func (f *Fixer) pair(s string, ms []mark, forced []qrole) *errAmbiguous {
 	var stack []int
+	// outer holds, for the doubles and guillemets on the stack, their index
+	// into stack, so the innermost one is found in constant time however
+	// many single quotes lie above it.
+	var outer []int
+	lastRoled := -1          // position of the last double or guillemet given a role
 	topOuter := func() int { // the innermost open double or guillemet
-		for k := len(stack) - 1; k >= 0; k-- {
-			if ms[stack[k]].fam != famSingle {
+		for len(outer) > 0 {
+			k := outer[len(outer)-1]
+			if k < len(stack) && ms[stack[k]].fam != famSingle {
 				return stack[k]
 			}
+			outer = outer[:len(outer)-1]
 		}
 		return -1
 	}
@@ -176,11 +186,21 @@ func (f *Fixer) pair(s string, ms []mark) *errAmbiguous {
 			continue // an inch mark: 16x12"
 		}
 		role, why := f.decide(s, m, ms, top, inQuote, open, close)
+		if forced != nil && forced[i] != roleNone {
+			role, why = forced[i], ""
+			if role == roleOpen && inQuote {
+				why = "opening mark inside an open quotation"
+			}
+		}
 		if why != "" {
 			return &errAmbiguous{m.pos, why}
 		}
+		if role != roleNone {
+			lastRoled = m.pos
+		}
 		if role == roleOpen {
 			m.role, m.level = roleOpen, len(stack)
+			outer = append(outer, len(stack))
 			stack = append(stack, i)
 			continue
 		}
@@ -191,6 +211,7 @@ func (f *Fixer) pair(s string, ms []mark) *errAmbiguous {
 				stack = stack[:len(stack)-1]
 			}
 			stack = stack[:len(stack)-1]
+			outer = outer[:len(outer)-1]
 			m.partner, ms[top].partner = top, i
 			m.level = ms[top].level
 			continue
@@ -198,14 +219,14 @@ func (f *Fixer) pair(s string, ms []mark) *errAmbiguous {
 		if top >= 0 {
 			return &errAmbiguous{m.pos, "closing mark inside a different quotation"}
 		}
-		start, ok := f.restorable(s, ms, i)
+		start, ok := f.restorable(s, ms, i, lastRoled)
 		if !ok {
 			return &errAmbiguous{m.pos, "closing mark without an opening mark"}
 		}
 		for _, k := range stack { // singles inside the restored quotation stay as they are
 			ms[k].role = roleNone
 		}
-		stack = stack[:0]
+		stack, outer = stack[:0], outer[:0]
 		m.partner, m.restoreAt = restoredPartner, start
 	}
 	var unclosed []int
@@ -224,6 +245,97 @@ func (f *Fixer) pair(s string, ms []mark) *errAmbiguous {
 		return &errAmbiguous{ms[unclosed[len(unclosed)-1]].pos, "opening mark without a closing mark"}
 	}
 	return nil
+}
+
+// padPairing resolves straight double quotes set off by spaces on both
+// sides (`sagte: " Wir sind bereit. " Dann`) when only one pairing is
+// possible: the paragraph's only double quotes are straight, there is an even
+// number of them, and every one that is not padded stands where its turn
+// (open, close, open …) wants it. It returns the role of each mark, or nil.
+func padPairing(s string, ms []mark) []qrole {
+	padded, straight := 0, 0
+	for i := range ms {
+		m := &ms[i]
+		if m.fam != famDouble {
+			continue
+		}
+		if m.r != '"' {
+			return nil
+		}
+		if unicode.IsDigit(runeBefore(s, m.pos)) {
+			return nil // an inch mark makes the count uncertain
+		}
+		straight++
+		if isBlank(runeBefore(s, m.pos)) && isBlank(runeAt(s, m.pos+m.size)) {
+			padded++
+		}
+	}
+	if padded == 0 || straight%2 != 0 {
+		return nil
+	}
+	roles := make([]qrole, len(ms))
+	k := 0
+	for i := range ms {
+		m := &ms[i]
+		if m.fam != famDouble {
+			continue
+		}
+		want := roleOpen
+		if k%2 == 1 {
+			want = roleClose
+		}
+		k++
+		roles[i] = want
+		p, n := runeBefore(s, m.pos), runeAt(s, m.pos+m.size)
+		if isBlank(p) && isBlank(n) {
+			// a padded closer must follow text and an opener precede it
+			if want == roleOpen && (n == -1 || isBlank(runeAt(s, skipSpaces(s, m.pos+m.size)))) {
+				return nil
+			}
+			continue
+		}
+		open, close := position(s, m.pos, m.size)
+		if want == roleOpen && !open || want == roleClose && !close {
+			return nil
+		}
+	}
+	return roles
+}
+
+// nestedStraight turns straight single quotes paired inside an outermost
+// quotation into the nested marks: „… 'absurd' …“ → „… ‚absurd‘ …“.
+// Apostrophes (geht's, soldiers') never pair: only an opener in opening
+// position followed by a closer in closing position does.
+func (f *Fixer) nestedStraight(s string, ms []mark, rs []repl) []repl {
+	for i := range ms {
+		m := &ms[i]
+		if m.role != roleOpen || m.partner < 0 || m.level != 0 || m.fam == famSingle {
+			continue
+		}
+		from, to := m.pos+m.size, ms[m.partner].pos
+		if strings.IndexByte(s[from:to], '\'') < 0 {
+			continue
+		}
+		opener := -1
+		for j := from; j < to; j++ {
+			if s[j] != '\'' {
+				continue
+			}
+			p, n := runeBefore(s, j), runeAt(s, j+1)
+			if j+1 == to {
+				n = -1
+			}
+			switch {
+			case (isBlank(p) || isOpenBracket(p) || isDash(p)) && isWord(n):
+				opener = j
+			case opener >= 0 && (isWord(p) || p == '.' || p == '!' || p == '?') && !isWord(n):
+				rs = append(rs, repl{start: opener, end: opener + 1, text: f.marks.nestedOpen, rule: RuleQuoteStyle},
+					repl{start: j, end: j + 1, text: f.marks.nestedClose, rule: RuleQuoteStyle})
+				opener = -1
+			}
+		}
+	}
+	return rs
 }
 
 // decide chooses open or close for a double quote or guillemet from the
@@ -331,23 +443,81 @@ func (f *Fixer) pairSingle(s string, ms []mark, i int, open, close bool, stack *
 
 // restorable finds where the missing opener of the closer ms[i] belongs: the
 // start of its sentence, when an attribution follows the closer.
-func (f *Fixer) restorable(s string, ms []mark, i int) (int, bool) {
+func (f *Fixer) restorable(s string, ms []mark, i, lastRoled int) (int, bool) {
 	m := ms[i]
 	if !f.attributed(s, m.pos, m.size) {
 		return 0, false
 	}
 	start, ok := sentenceStart(s, m.pos)
-	// A closer in the first sentence may end a quotation begun in an earlier paragraph.
-	if !ok || start >= m.pos || start == skipSpaces(s, 0) {
+	if !ok || start >= m.pos {
 		return 0, false
 	}
-	for k := 0; k < i; k++ {
-		if ms[k].pos >= start && ms[k].role != roleNone && ms[k].fam != famSingle {
-			return 0, false
+	if lastRoled >= start && lastRoled < m.pos {
+		return 0, false // another quotation lies inside the sentence
+	}
+	// The quotation takes in the sentences before it that speak in the first
+	// person ("… schrieb unser Ministerium … Neun Tage sind vergangen“,
+	// sagte er): it opens at the first of them.
+	extended := false
+	for {
+		e := start
+		for e > 0 && s[e-1] == ' ' {
+			e--
 		}
+		if e == 0 {
+			break
+		}
+		ps, ok := sentenceStart(s, e)
+		if !ok || ps >= e || lastRoled >= ps && lastRoled < m.pos || !f.firstPerson(s[ps:e]) {
+			break
+		}
+		start, extended = ps, true
+	}
+	// A closer in the first sentence may end a quotation begun in an earlier
+	// paragraph; only first-person sentences before it show it begins here.
+	if start == skipSpaces(s, 0) && !extended {
+		return 0, false
 	}
 	return start, true
 }
+
+// firstPerson reports whether the sentence speaks in the first person and
+// holds no quotation mark or colon (which would introduce another quotation).
+func (f *Fixer) firstPerson(sent string) bool {
+	words := dePersonWords
+	if f.en {
+		words = enPersonWords
+	}
+	found := false
+	for i := 0; i < len(sent); {
+		r, size := utf8.DecodeRuneInString(sent[i:])
+		if quoteFamily(r) != famNone || r == ':' || r == '\'' {
+			return false
+		}
+		if !isWord(r) {
+			i += size
+			continue
+		}
+		j := i
+		for j < len(sent) {
+			r2, sz := utf8.DecodeRuneInString(sent[j:])
+			if !isWord(r2) {
+				break
+			}
+			j += sz
+		}
+		if _, ok := words[strings.ToLower(sent[i:j])]; ok {
+			found = true
+		}
+		i = j
+	}
+	return found
+}
+
+var dePersonWords = setOf("ich", "wir", "uns", "unser", "unsere", "unserer", "unseren", "unserem", "unseres",
+	"mein", "meine", "meiner", "meinen", "meinem", "meines", "mir", "mich")
+
+var enPersonWords = setOf("i", "we", "us", "our", "ours", "my", "me", "mine")
 
 // attributed reports whether "“, sagte er" or ",” he said" follows the closer.
 func (f *Fixer) attributed(s string, pos, size int) bool {
@@ -424,7 +594,13 @@ func setOf(words ...string) map[string]struct{} {
 // sentenceStart returns the start of the sentence containing s[end-1], or
 // false when the boundary is uncertain (abbreviations, short words).
 func sentenceStart(s string, end int) (int, bool) {
+	// A sentence longer than maxSentence is no sentence one can be sure of,
+	// and the bound keeps every lookup constant in the paragraph's length.
+	stop := max(0, end-maxSentence)
 	for j := end; j > 0; j-- {
+		if j <= stop {
+			return 0, false
+		}
 		if s[j-1] != ' ' {
 			continue
 		}
@@ -453,10 +629,16 @@ func sentenceStart(s string, end int) (int, bool) {
 	return k, startsSentence(s, k)
 }
 
+// maxSentence bounds, in bytes, how far back a sentence start is looked for.
+const maxSentence = 1500
+
 func startsSentence(s string, k int) bool {
 	r := runeAt(s, k)
 	return unicode.IsUpper(r) || unicode.IsDigit(r)
 }
+
+// maxWord bounds, in bytes, the words looked at behind a period.
+const maxWord = 64
 
 type boundaryKind uint8
 
@@ -469,7 +651,7 @@ const (
 // boundaryAfterWord judges the period at s[dot] by the word before it.
 func boundaryAfterWord(s string, dot int) boundaryKind {
 	w := dot
-	for w > 0 {
+	for w > 0 && dot-w <= maxWord {
 		r, sz := utf8.DecodeLastRuneInString(s[:w])
 		if !isWord(r) {
 			break

@@ -20,9 +20,9 @@ func mustNew(t testing.TB, s textfix.Style) *textfix.Fixer {
 func TestFixGerman(t *testing.T) {
 	f := mustNew(t, textfix.Style{Lang: "de"})
 	cases := []struct{ name, in, want string }{
-		{"a closing mark set off by a space moves to the word and the missing opener is restored",
+		{"a closing mark set off by a space moves to the word and the missing opener is restored at the first quoted sentence",
 			"Am 4. April schrieb unser Verteidigungsministerium einen offiziellen Brief an das russische Verteidigungsministerium mit Foto- und Videomaterial, das die Entdeckung von Raketenabfällen bestätigte. Neun Tage sind vergangen, und wir haben keine Antwort erhalten “, sagte er auf der Konferenz„ Ein neuer Blick auf den Südkaukasus: Entwicklung und Zusammenarbeit nach Konflikten “in Baku",
-			"Am 4. April schrieb unser Verteidigungsministerium einen offiziellen Brief an das russische Verteidigungsministerium mit Foto- und Videomaterial, das die Entdeckung von Raketenabfällen bestätigte. „Neun Tage sind vergangen, und wir haben keine Antwort erhalten“, sagte er auf der Konferenz „Ein neuer Blick auf den Südkaukasus: Entwicklung und Zusammenarbeit nach Konflikten“ in Baku"},
+			"„Am 4. April schrieb unser Verteidigungsministerium einen offiziellen Brief an das russische Verteidigungsministerium mit Foto- und Videomaterial, das die Entdeckung von Raketenabfällen bestätigte. Neun Tage sind vergangen, und wir haben keine Antwort erhalten“, sagte er auf der Konferenz „Ein neuer Blick auf den Südkaukasus: Entwicklung und Zusammenarbeit nach Konflikten“ in Baku"},
 		{"an attributed quotation at the end of a paragraph gets its opener",
 			"Und das Wrack hier in Baku befindet sich im Military Trophy Park. Sie können gehen und sehen “, sagte Aliyev.",
 			"Und das Wrack hier in Baku befindet sich im Military Trophy Park. „Sie können gehen und sehen“, sagte Aliyev."},
@@ -59,7 +59,7 @@ func TestFixEnglish(t *testing.T) {
 		in   string
 		want string
 	}{
-		{"a spaced closing mark and comma move inside and the opener is restored", american,
+		{"a spaced closing mark and comma move inside and the opener is restored at the first quoted sentence", american,
 			"The park is open. You can go and see ” , he said.",
 			"The park is open. “You can go and see,” he said."},
 		{"American style moves a comma inside the closing mark", american,
@@ -79,7 +79,7 @@ func TestFixEnglish(t *testing.T) {
 			"The ministry therefore used inaccurate information."},
 		{"marks glued to the wrong word are repaired as in German", american,
 			"We wrote to Moscow. Nine days have passed and we have not received an answer ”, he said at the conference“ A new look at the South Caucasus ”in Baku",
-			"We wrote to Moscow. “Nine days have passed and we have not received an answer,” he said at the conference “A new look at the South Caucasus” in Baku"},
+			"“We wrote to Moscow. Nine days have passed and we have not received an answer,” he said at the conference “A new look at the South Caucasus” in Baku"},
 		{"an opening mark glued to the word before it opens", american,
 			"He spoke at the forum“ Security first ” on Monday.",
 			"He spoke at the forum “Security first” on Monday."},
