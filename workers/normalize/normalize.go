@@ -30,9 +30,10 @@ func Config(n *pnorm.Normalizer, base stage.Config) stage.Config {
 }
 
 func apply(n *pnorm.Normalizer) stage.ArticleFunc {
-	return func(_ context.Context, a *article.Article) error {
-		n.Article(a)
-		return nil
+	// The context ends the work on a huge paragraph when the stage shuts
+	// down or the handler's deadline passes.
+	return func(ctx context.Context, a *article.Article) error {
+		return n.ArticleContext(ctx, a)
 	}
 }
 
