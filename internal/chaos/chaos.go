@@ -183,6 +183,10 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	go func() { defer wg.Done(); r.killWorkers(ctx) }()
 	go func() { defer wg.Done(); r.natsFaults(ctx) }()
 	ld.run(ctx, tasks)
+	if ctx.Err() != nil {
+		wg.Wait()
+		return nil, fmt.Errorf("chaos: %w", ctx.Err())
+	}
 	fmt.Fprintf(r.out, "chaos: load done after %s; waiting for the faults to end\n", time.Since(r.began).Round(time.Second))
 	wg.Wait()
 	if ctx.Err() != nil {
