@@ -117,6 +117,10 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	}
 	r := &run{cfg: cfg, out: out, report: &Report{Cluster: cfg.Cluster, Kills: map[string]int{}}}
 	r.work = cfg.WorkDir
+	if entries, err := os.ReadDir(r.work); r.work != "" && err == nil && len(entries) > 0 {
+		// A previous run's store and sink would mix with this run's.
+		return nil, fmt.Errorf("chaos: work folder %s is not empty", r.work)
+	}
 	if r.work == "" {
 		if r.work, err = os.MkdirTemp("", "dewire-chaos-"); err != nil {
 			return nil, fmt.Errorf("chaos: work folder: %w", err)
