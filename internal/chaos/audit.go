@@ -224,10 +224,8 @@ func compare(a *Audit, led *ledger, sf sinkFiles, clean, dlq, rej []streamMsg) {
 		cleanByIDRev[m.rec.idRev()] = append(cleanByIDRev[m.rec.idRev()], m.seq)
 	}
 	dead := map[key]streamMsg{}
-	deadByID := map[string]streamMsg{}
 	for _, m := range dlq {
 		dead[key{m.rec.ID, m.rec.Hash}] = m
-		deadByID[m.rec.ID] = m
 	}
 	rejected := map[key]streamMsg{}
 	for _, m := range rej {
@@ -272,9 +270,7 @@ func compare(a *Audit, led *ledger, sf sinkFiles, clean, dlq, rej []streamMsg) {
 		a.Lost = append(a.Lost, fmt.Sprintf("%s (%s v%d via %s, %s): %s", k.ID, e.GUID, e.Version, e.Channel, confirmed, where))
 	}
 	for _, m := range dlq {
-		if _, ok := led.expected[key{m.rec.ID, m.rec.Hash}]; !ok && m.rec.Hash != "" {
-			continue
-		}
+		// A body without a content hash cannot be matched to a key: list it as it is.
 		if m.rec.Hash == "" {
 			a.DeadLettered = append(a.DeadLettered, fmt.Sprintf("%s@%d (unreadable body): stage %s: %s", m.rec.ID, m.rec.Rev,
 				strings.Join(m.header[bus.HeaderStage], ","), strings.Join(m.header[bus.HeaderReason], ",")))

@@ -117,6 +117,10 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	}
 	r := &run{cfg: cfg, out: out, report: &Report{Cluster: cfg.Cluster, Kills: map[string]int{}}}
 	r.work = cfg.WorkDir
+	if entries, err := os.ReadDir(r.work); r.work != "" && err == nil && len(entries) > 0 {
+		// A previous run's store and sink would mix with this run's.
+		return nil, fmt.Errorf("chaos: work folder %s is not empty", r.work)
+	}
 	if r.work == "" {
 		if r.work, err = os.MkdirTemp("", "dewire-chaos-"); err != nil {
 			return nil, fmt.Errorf("chaos: work folder: %w", err)
@@ -183,6 +187,10 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	go func() { defer wg.Done(); r.killWorkers(ctx) }()
 	go func() { defer wg.Done(); r.natsFaults(ctx) }()
 	ld.run(ctx, tasks)
+	if ctx.Err() != nil {
+		wg.Wait()
+		return nil, fmt.Errorf("chaos: %w", ctx.Err())
+	}
 	fmt.Fprintf(r.out, "chaos: load done after %s; waiting for the faults to end\n", time.Since(r.began).Round(time.Second))
 	wg.Wait()
 	if ctx.Err() != nil {
