@@ -102,6 +102,8 @@ type run struct {
 
 	nc *nats.Conn
 	js jetstream.JetStream
+
+	token string // what POST /articles requires
 }
 
 // Run performs one chaos run and returns its report; the error is for a
@@ -115,7 +117,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 	if out == nil {
 		out = os.Stdout
 	}
-	r := &run{cfg: cfg, out: out, report: &Report{Cluster: cfg.Cluster, Kills: map[string]int{}}}
+	r := &run{cfg: cfg, out: out, report: &Report{Cluster: cfg.Cluster, Kills: map[string]int{}}, token: fmt.Sprintf("chaos-%d-%d", cfg.Seed, time.Now().UnixNano())}
 	r.work = cfg.WorkDir
 	if entries, err := os.ReadDir(r.work); r.work != "" && err == nil && len(entries) > 0 {
 		// A previous run's store and sink would mix with this run's.
@@ -177,7 +179,7 @@ func Run(ctx context.Context, cfg Config) (rep *Report, err error) {
 
 	tasks := plan(cfg.Seed, cfg.Articles, time.Duration(float64(cfg.LoadFor)*0.85))
 	led := newLedger()
-	ld := &loader{httpURL: "http://" + httpAddr + "/articles?source=chaos-http", dir: filepath.Join(r.work, "in"), js: r.js, led: led,
+	ld := &loader{httpURL: "http://" + httpAddr + "/articles?source=chaos-http", token: r.token, dir: filepath.Join(r.work, "in"), js: r.js, led: led,
 		postSem: make(chan struct{}, 6), postFor: 2 * time.Minute, folderWait: 15*time.Second + cfg.Outage,
 		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 8}}, seed: cfg.Seed}
 	fmt.Fprintf(r.out, "chaos: %d load tasks over %s, %d worker kills, %d nats faults (work dir %s)\n", len(tasks), cfg.LoadFor, cfg.Kills, cfg.Restarts, r.work)
@@ -319,6 +321,12 @@ func (r *run) startWorkers(ctx context.Context, engineURL string, procs *[]*proc
 		return addr, []string{r.dewire, "worker", kind, "--nats-url", urls, "--http-addr", addr, "--log-format", "json", "--grace", "5s", "--concurrency", "4"}
 	}
 	httpAddr, ingestHTTP := common("ingest")
+	// POST /articles is locked as in production: a bearer token from a file.
+	tokenFile := filepath.Join(r.work, "http-token")
+	if err := os.WriteFile(tokenFile, []byte(r.token+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	ingestHTTP = append(ingestHTTP, "--http-token-file", tokenFile)
 	_, ingestWatch := common("ingest")
 	ingestWatch = append(ingestWatch, "--watch", "--watch-interval", "500ms", filepath.Join(r.work, "in"))
 	specs := []struct {

@@ -176,6 +176,7 @@ func plan(seed int64, n int, span time.Duration) []task {
 // loader runs the planned tasks against the ingest workers.
 type loader struct {
 	httpURL    string // POST /articles endpoint
+	token      string // bearer token the endpoint requires
 	dir        string // the watched folder
 	js         jetstream.JetStream
 	led        *ledger
@@ -339,6 +340,7 @@ func (l *loader) postOnce(ctx context.Context, body []byte, contentType string) 
 		return nil, fmt.Errorf("%w: %v", errPostRejected, err)
 	}
 	req.Header.Set("Content-Type", contentType)
+	req.Header.Set("Authorization", "Bearer "+l.token)
 	resp, err := l.client.Do(req)
 	if err != nil {
 		return nil, fmt.Errorf("post: %w", err)
