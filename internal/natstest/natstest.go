@@ -269,23 +269,30 @@ func freePorts(t testing.TB, n int) []int {
 	return ports
 }
 
-// WaitReady waits until the running nodes have a meta leader and every
-// running node is current with it.
+// WaitReady waits until the running nodes have a meta leader that sees each
+// of them online, and every running node is current with it.
 func (c *Nodes) WaitReady() {
 	c.t.Helper()
-	Eventually(c.t, readyTimeout, "the JetStream cluster has a meta leader and every node is current", func() bool {
-		leader := false
+	Eventually(c.t, readyTimeout, "the JetStream cluster has a meta leader that sees every running node online", func() bool {
+		running, ready := 0, false
 		for _, nd := range c.Nodes {
 			s := nd.Server()
 			if s == nil {
 				continue
 			}
+			running++
 			if !s.JetStreamIsCurrent() {
 				return false
 			}
-			leader = leader || s.JetStreamIsLeader()
 		}
-		return leader
+		for _, nd := range c.Nodes {
+			if s := nd.Server(); s != nil && s.JetStreamIsLeader() {
+				// Streams with replicas need their peers known online, or
+				// placement fails with "no suitable peers".
+				ready = len(s.JetStreamClusterPeers()) == running
+			}
+		}
+		return ready
 	})
 }
 

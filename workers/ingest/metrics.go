@@ -1,9 +1,9 @@
 package ingest
 
 import (
-	"errors"
-
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/dewire/dewire/workers/stage"
 )
 
 // metrics are what an ingest worker reports beside the stage metrics.
@@ -44,26 +44,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 	}
 	if reg != nil {
-		m.items = register(reg, m.items)
-		m.rejected = register(reg, m.rejected)
-		m.publishErrors = register(reg, m.publishErrors)
-		m.unreadable = register(reg, m.unreadable)
-		m.skipped = register(reg, m.skipped)
-		m.feedErrors = register(reg, m.feedErrors)
+		m.items = stage.Register(reg, m.items)
+		m.rejected = stage.Register(reg, m.rejected)
+		m.publishErrors = stage.Register(reg, m.publishErrors)
+		m.unreadable = stage.Register(reg, m.unreadable)
+		m.skipped = stage.Register(reg, m.skipped)
+		m.feedErrors = stage.Register(reg, m.feedErrors)
 	}
 	return m
-}
-
-// register registers c, or returns the collector already registered under
-// its name (a second ingester in the same process shares the series).
-func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
-	if err := reg.Register(c); err != nil {
-		var are prometheus.AlreadyRegisteredError
-		if errors.As(err, &are) {
-			if existing, ok := are.ExistingCollector.(C); ok {
-				return existing
-			}
-		}
-	}
-	return c
 }

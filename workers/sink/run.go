@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
 
 	"github.com/dewire/dewire/pipeline/article"
@@ -84,6 +85,24 @@ func (w pgWriter) Write(ctx context.Context, a *article.Article) error {
 // Run is the sink worker on destinations already open: the sink stage and
 // its DLQ mover until ctx ends.
 func (s *Sink) Run(ctx context.Context, env stage.Env, concurrency int) error {
+	records := stage.Register(env.Registry, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Namespace: "dewire", Name: "sink_records_total",
+		Help: "Records the sink handled: stored, already stored (a redelivery), or stored under the next free revision.",
+	}, []string{"outcome"}))
+	next := s.OnWritten
+	s.OnWritten = func(a *article.Article, fresh bool) {
+		switch {
+		case !fresh:
+			records.WithLabelValues("already_stored").Inc()
+		case a.HasFlag(FlagRevisionReassigned):
+			records.WithLabelValues("reassigned").Inc()
+		default:
+			records.WithLabelValues("stored").Inc()
+		}
+		if next != nil {
+			next(a, fresh)
+		}
+	}
 	cfg := Config(env.Base())
 	if concurrency > 0 {
 		cfg.Concurrency = concurrency

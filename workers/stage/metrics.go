@@ -1,6 +1,10 @@
 package stage
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"errors"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Metrics are the Prometheus series every stage reports. One Metrics serves
 // all stages of a process; series are labelled by stage.
@@ -46,8 +50,26 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Help: "Downstream publishes, by whether the server recognised a duplicate.",
 		}, []string{"stage", "duplicate"}),
 	}
-	if reg != nil {
-		reg.MustRegister(m.Messages, m.Duration, m.InFlight, m.Paused, m.Published)
-	}
+	// Several workers of one process share the series.
+	m.Messages, m.Duration, m.InFlight = Register(reg, m.Messages), Register(reg, m.Duration), Register(reg, m.InFlight)
+	m.Paused, m.Published = Register(reg, m.Paused), Register(reg, m.Published)
 	return m
+}
+
+// Register registers c with reg, or returns the collector already
+// registered under its name, so two workers of one process (dewire run, or
+// a second entry point in a test) share the series. A nil reg registers nothing.
+func Register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	if reg == nil {
+		return c
+	}
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+	}
+	return c
 }

@@ -67,6 +67,7 @@ type Options struct {
 // Run is the translate worker: the translate stage and its DLQ mover until
 // ctx ends. The translation memory bucket is bound with retries, like the consumer.
 func Run(ctx context.Context, env stage.Env, o Options) error {
+	met := newMetrics(env.Registry)
 	tr := o.Translator
 	if tr == nil {
 		eng := o.Engine
@@ -94,8 +95,9 @@ func Run(ctx context.Context, env stage.Env, o Options) error {
 			}
 			memory = kv
 		}
-		tr = NewTranslator(eng, memory)
+		tr = NewTranslator(instrumented{eng, met}, memory)
 	}
+	tr = counting{tr, met}
 	cfg := Config(env.Base())
 	return stage.Group(ctx,
 		func(ctx context.Context) error { return env.RunStage(ctx, cfg, Handler(tr, o.PauseProbe)) },
