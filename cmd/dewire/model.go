@@ -20,6 +20,10 @@ func newModelCmd(_ *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "model",
 		Short: "Download and list models for the embedded ct2 engine",
+		Args:  unknownCommand,
+		RunE: func(*cobra.Command, []string) error {
+			return usagef("model: name a subcommand: pull or list")
+		},
 	}
 	var dir string
 	var opts modelstore.PullOptions
@@ -34,6 +38,9 @@ func newModelCmd(_ *globalFlags) *cobra.Command {
 			}
 			if _, _, err := modelstore.ParsePair(pair); err != nil {
 				return usagef("%v", err)
+			}
+			if err := checkURLs("--index-url", []string{opts.IndexURL}); err != nil {
+				return err
 			}
 			d, err := modelDir(dir)
 			if err != nil {

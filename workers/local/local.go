@@ -80,6 +80,8 @@ type Stats struct {
 	DeadLettered int // of those published in this run
 	Unreadable   int // files that could not be read at all
 	Replayed     int // dead letters sent back into the pipeline
+	BilledChars  int // characters the engine billed for the clean records
+	MemoryHits   int // segments of the clean records taken from the translation memory
 }
 
 // Pending is how many published or replayed articles have not reached the sink or the DLQ.
@@ -423,7 +425,13 @@ func (p *Pipeline) failed(it intake.Item, _ error) {
 }
 
 func (p *Pipeline) written(a *article.Article, _ bool) {
-	p.settle(a.Key(), func(s *Stats) { s.Clean++ })
+	p.settle(a.Key(), func(s *Stats) {
+		s.Clean++
+		if e := a.Engine; e != nil {
+			s.BilledChars += e.BilledChars
+			s.MemoryHits += e.FromMemory
+		}
+	})
 }
 
 func (p *Pipeline) deadLettered(m stage.Msg, _ string) {
