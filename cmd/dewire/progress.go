@@ -8,6 +8,7 @@ import (
 
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
+	"golang.org/x/term"
 
 	"github.com/dewire/dewire/workers/local"
 )
@@ -20,8 +21,11 @@ func progressMode(mode string, w io.Writer) string {
 	if mode != "auto" {
 		return mode
 	}
-	if isTerminal(w) {
-		return "bar"
+	if f, ok := w.(interface{ Fd() uintptr }); ok && isTerminal(w) {
+		// A terminal that reports no width (a bare pty) cannot lay out a bar.
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil && cols > 0 {
+			return "bar"
+		}
 	}
 	return "plain"
 }
@@ -44,6 +48,9 @@ type runProgress struct {
 	tickDone  chan struct{}
 	container *mpb.Progress
 	bar       *mpb.Bar
+	// plain lines: the counts last printed (only the ticker goroutine uses them)
+	printed     bool
+	lastPrinted local.Stats
 }
 
 func newRunProgress(w io.Writer, mode string, interval time.Duration, logs *switchWriter, stats func() local.Stats) *runProgress {
@@ -153,6 +160,10 @@ func (r *runProgress) tick() {
 		r.bar.SetTotal(int64(st.Read), false)
 		r.bar.SetCurrent(int64(settled(st)))
 	case "plain":
+		if r.printed && st == r.lastPrinted {
+			return // nothing new: an idle --watch stays quiet
+		}
+		r.printed, r.lastPrinted = true, st
 		rate, eta := r.rateETA(st, in)
 		total := fmt.Sprintf("%d/%d+ (reading)", settled(st), st.Read)
 		if in {
@@ -183,6 +194,9 @@ func (r *runProgress) end(interrupted bool) {
 	}
 	r.tick()
 	if interrupted {
+		// The terminal echoed ^C where the cursor stood; back to the
+		// line's start, so the last frame is drawn where the bar is.
+		fmt.Fprint(r.w, "\r")
 		r.bar.Abort(false)
 	} else {
 		r.bar.SetTotal(-1, true)

@@ -296,4 +296,15 @@ func TestAnInterruptedRunStillAddsUp(t *testing.T) {
 	if clean == 1500 {
 		t.Errorf("nothing was left when interrupted: %s", stdout)
 	}
+
+	t.Run("the next run finishes what was left, each article once", func(t *testing.T) {
+		code, stdout, stderr := dewire(t, context.Background(), "", "run", "--log-level", "error", "--progress", "none",
+			"--data", filepath.Join(dir, "data"), "--out", out, "--engine", "none", in)
+		if code != 0 {
+			t.Fatalf("exit %d: %s", code, stderr)
+		}
+		if n := sinkRecords(t, out); n != 1500 {
+			t.Fatalf("%d records on disk after the second run, want 1500 (%s)", n, stdout)
+		}
+	})
 }
