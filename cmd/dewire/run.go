@@ -55,7 +55,13 @@ through every stage on an embedded NATS JetStream server whose store lives
 under --data, and writes clean records under --out. It exits when every input
 has reached the sink, the rejects or the dead-letter queue, and prints a
 summary; with --watch it keeps reading the folders until interrupted.
-Ctrl-C stops reading, lets in-flight articles finish, and exits.`,
+Ctrl-C stops reading, lets in-flight articles finish, and exits.
+
+On a terminal it draws a progress bar (plain lines on stderr otherwise) and
+logs warnings and errors only unless --log-level says otherwise. With
+--engine auto and no engine found, it offers on a terminal to download the
+default de-en model (--pull-model: without asking); elsewhere it runs
+untranslated and says how to turn translation on.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 && len(f.feeds.urls) == 0 {
 				return usagef("run: name at least one file, folder or - for stdin, or a --feed")
