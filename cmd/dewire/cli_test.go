@@ -138,6 +138,26 @@ func TestAMissingInputIsReportedBeforeThePipelineStarts(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "data")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("the store folder exists (%v): the pipeline started", err)
 	}
+	t.Run("files named by flags are checked before anything starts", func(t *testing.T) {
+		for _, args := range [][]string{
+			{"run", "--data", filepath.Join(dir, "data"), "--engine", "ct2", "--model", missing, "-"},
+			{"run", "--data", filepath.Join(dir, "data"), "--style", missing, "-"},
+			{"run", "--data", filepath.Join(dir, "data"), "--listen", "0", "--listen-token-file", missing, "-"},
+			{"worker", "translate", "--nats", "nats://127.0.0.1:1", "--engine", "ct2", "--model", missing},
+			{"worker", "sink", "--nats", "nats://127.0.0.1:1", "--nats-creds", missing},
+			{"worker", "ingest", "--nats", "nats://127.0.0.1:1", "--http-token-file", missing},
+		} {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			code, _, stderr := dewire(t, ctx, "", args...)
+			cancel()
+			if code != 1 || !strings.Contains(stderr, "cannot read input "+missing) || strings.Contains(stderr, "nats:") {
+				t.Errorf("%v: exit %d: %s", args, code, stderr)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, "data")); !errors.Is(err, os.ErrNotExist) {
+			t.Fatalf("the store folder exists (%v): the pipeline started", err)
+		}
+	})
 	t.Run("an ingest worker reports it before connecting to NATS", func(t *testing.T) {
 		// Port 1 refuses connections, and a worker retries NATS until stopped:
 		// a prompt exit proves the file was checked first.

@@ -118,7 +118,8 @@ func runPipeline(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string)
 	if err := f.validate(); err != nil {
 		return err
 	}
-	if err := checkInputs(args); err != nil {
+	if err := firstErr(checkInputs(args), checkFiles("--model", f.eng.model, "--style", f.norm.style, "--postgres-dsn-file", f.sinks.dsnFile),
+		f.doors.files(), f.listenDoors.files()); err != nil {
 		return err
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)

@@ -177,3 +177,37 @@ func firstErr(errs ...error) error {
 	}
 	return nil
 }
+
+// checkFiles reports a file named by a flag that does not exist, before
+// anything starts. Pairs are flag name, path; an empty path is unset.
+func checkFiles(pairs ...string) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		flag, path := pairs[i], pairs[i+1]
+		if path == "" {
+			continue
+		}
+		if _, err := os.Stat(path); err != nil {
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return fmt.Errorf("%w %s (%s): %w", ErrInput, path, flag, err)
+		}
+	}
+	return nil
+}
+
+func (n *natsFlags) files() error {
+	return checkFiles("--nats-creds", n.creds, "--nats-nkey", n.nkey, "--nats-password-file", n.passwordFile,
+		"--nats-token-file", n.tokenFile, "--nats-tls-ca", n.ca, "--nats-tls-cert", n.cert, "--nats-tls-key", n.key)
+}
+
+func (h *httpDoorFlags) files() error {
+	return checkFiles("--http-token-file", h.tokenFile, "--http-password-file", h.passwordFile,
+		"--http-tls-cert", h.certFile, "--http-tls-key", h.keyFile)
+}
+
+func (l *listenFlags) files() error {
+	return checkFiles("--listen-password-file", l.passwordFile, "--listen-token-file", l.tokenFile,
+		"--listen-tls-cert", l.certFile, "--listen-tls-key", l.keyFile, "--listen-tls-ca", l.caFile)
+}

@@ -166,7 +166,8 @@ func runWorker(cmd *cobra.Command, g *globalFlags, f *workerFlags, kind string, 
 	if kind != worker.Ingest && len(args) > 0 {
 		return usagef("worker %s takes no file arguments", kind)
 	}
-	if err := checkInputs(args); err != nil {
+	if err := firstErr(checkInputs(args), f.nats.files(), f.doors.files(),
+		checkFiles("--model", f.eng.model, "--style", f.norm.style, "--postgres-dsn-file", f.sinks.dsnFile)); err != nil {
 		return err
 	}
 	log, err := newLoggerTo(g, cmd.ErrOrStderr())

@@ -106,6 +106,7 @@ type Pipeline struct {
 	expected map[string]bool // id@rev published this run and not yet settled
 	done     map[string]bool // id@rev settled in this run
 	deadLast map[string]bool // id@rev in the DLQ when the run started
+	given    map[string]bool // id@rev whose publish was given up (Ctrl-C); the server may still have it
 	settled  chan struct{}   // signalled whenever an article settles
 }
 
@@ -133,7 +134,7 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 		return nil, err
 	}
 	p := &Pipeline{cfg: cfg, srv: srv, expected: map[string]bool{}, done: map[string]bool{}, deadLast: map[string]bool{},
-		settled: make(chan struct{}, 1), errs: make(chan error, 8)}
+		given: map[string]bool{}, settled: make(chan struct{}, 1), errs: make(chan error, 8)}
 	if err := p.connect(ctx, topo); err != nil {
 		p.shutdownServer()
 		return nil, err
@@ -420,6 +421,7 @@ func (p *Pipeline) failed(it intake.Item, _ error) {
 	defer p.mu.Unlock()
 	if key := it.Article.Key(); p.expected[key] {
 		delete(p.expected, key)
+		p.given[key] = true
 		p.stats.Published--
 	}
 }
@@ -450,9 +452,16 @@ func (p *Pipeline) deadLettered(m stage.Msg, _ string) {
 func (p *Pipeline) settle(key string, count func(*Stats)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.expected[key] {
+	switch {
+	case p.expected[key]:
 		delete(p.expected, key)
 		p.done[key] = true
+		count(&p.stats)
+	case p.given[key]:
+		// A publish given up on had reached the server after all.
+		delete(p.given, key)
+		p.done[key] = true
+		p.stats.Published++
 		count(&p.stats)
 	}
 	select {
