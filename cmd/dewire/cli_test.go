@@ -54,6 +54,8 @@ func TestBadValuesAreRefusedBeforeAnythingStarts(t *testing.T) {
 		{"an unknown log format", []string{"worker", "sink", "--log-format", "xml"}, `--log-format "xml"`},
 		{"a feed that is no URL", []string{"run", "--feed", "agentur.example/rss"}, `--feed "agentur.example/rss": want an http or https URL`},
 		{"a model index that is no http URL", []string{"model", "pull", "--index-url", "ftp://example.org/index.json"}, "--index-url"},
+		{"a checksum that is no SHA-256", []string{"model", "pull", "--sha256", "abc"}, `--sha256 "abc": want 64 hex digits`},
+		{"a package URL that is no URL", []string{"model", "pull", "--package-url", "de_en.argosmodel"}, "--package-url"},
 		{"a worker without kind", []string{"worker"}, "worker: name a kind: ingest, normalize, translate or sink"},
 		{"a mistyped command", []string{"rnu", in}, `unknown command "rnu" for "dewire"; did you mean run?`},
 		{"a mistyped worker kind", []string{"worker", "ingset"}, `worker kind "ingset": want ingest, normalize, translate or sink; did you mean ingest?`},

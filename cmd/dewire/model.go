@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -42,6 +43,14 @@ func newModelCmd(_ *globalFlags) *cobra.Command {
 			}
 			if err := checkURLs("--index-url", []string{opts.IndexURL}); err != nil {
 				return err
+			}
+			if opts.PackageURL != "" {
+				if err := checkURLs("--package-url", []string{opts.PackageURL}); err != nil {
+					return err
+				}
+			}
+			if _, err := hex.DecodeString(opts.SHA256); err != nil || (opts.SHA256 != "" && len(opts.SHA256) != 64) {
+				return usagef("--sha256 %q: want 64 hex digits", opts.SHA256)
 			}
 			d, err := modelDir(dir)
 			if err != nil {

@@ -308,3 +308,44 @@ func TestAnInterruptedRunStillAddsUp(t *testing.T) {
 		}
 	})
 }
+
+func TestOnATerminalTheDefaultLogLevelIsWarn(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		g        globalFlags
+		wantInfo bool
+	}{
+		{"by default", globalFlags{logLevel: "info", logFormat: "auto"}, false},
+		{"unless --log-level is given", globalFlags{logLevel: "info", logFormat: "auto", levelSet: true}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			term := newTerminal(t)
+			log, err := newLoggerTo(&tc.g, term.tty)
+			if err != nil {
+				t.Fatal(err)
+			}
+			log.Info("stage started")
+			log.Warn("engine paused")
+			term.tty.Close()
+			<-term.done
+			screen := strings.Join(screenLines(term.screen()), "\n")
+			if !strings.Contains(screen, "WARN\tengine paused") {
+				t.Fatalf("no console warning on the terminal: %q", screen)
+			}
+			if got := strings.Contains(screen, "stage started"); got != tc.wantInfo {
+				t.Fatalf("info shown: %v, want %v: %q", got, tc.wantInfo, screen)
+			}
+		})
+	}
+	t.Run("elsewhere the default stays info, as JSON", func(t *testing.T) {
+		var buf syncBuffer
+		log, err := newLoggerTo(&globalFlags{logLevel: "info", logFormat: "auto"}, &buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		log.Info("stage started")
+		if !strings.Contains(buf.String(), `"msg":"stage started"`) {
+			t.Fatalf("log: %s", buf.String())
+		}
+	})
+}
