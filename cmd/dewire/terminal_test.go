@@ -30,7 +30,7 @@ func newTerminal(t *testing.T) *terminal {
 	t.Helper()
 	ptmx, tty, err := pty.Open()
 	if err != nil {
-		t.Skipf("no pseudo-terminal: %v", err)
+		testenv.RequireOrSkip(t, fmt.Sprintf("no pseudo-terminal: %v", err))
 	}
 	if err := pty.Setsize(ptmx, &pty.Winsize{Rows: 50, Cols: 250}); err != nil {
 		t.Fatal(err)
