@@ -23,13 +23,17 @@ func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
 	if err == nil {
 		return 0
 	}
 	var ue *usageError
 	if errors.As(err, &ue) {
-		fmt.Fprintf(stderr, "dewire: %v\nRun 'dewire --help' for usage.\n", err)
+		path := "dewire"
+		if cmd != nil {
+			path = cmd.CommandPath()
+		}
+		fmt.Fprintf(stderr, "dewire: %v\nRun '%s --help' for usage.\n", err, path)
 		return 2
 	}
 	fmt.Fprintf(stderr, "dewire: %v\n", err)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +12,8 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
 
 	"github.com/dewire/dewire/pipeline/modelstore"
 )
@@ -20,6 +22,10 @@ func newModelCmd(_ *globalFlags) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "model",
 		Short: "Download and list models for the embedded ct2 engine",
+		Args:  unknownCommand,
+		RunE: func(*cobra.Command, []string) error {
+			return usagef("model: name a subcommand: pull or list")
+		},
 	}
 	var dir string
 	var opts modelstore.PullOptions
@@ -34,6 +40,17 @@ func newModelCmd(_ *globalFlags) *cobra.Command {
 			}
 			if _, _, err := modelstore.ParsePair(pair); err != nil {
 				return usagef("%v", err)
+			}
+			if err := checkURLs("--index-url", []string{opts.IndexURL}); err != nil {
+				return err
+			}
+			if opts.PackageURL != "" {
+				if err := checkURLs("--package-url", []string{opts.PackageURL}); err != nil {
+					return err
+				}
+			}
+			if _, err := hex.DecodeString(opts.SHA256); err != nil || (opts.SHA256 != "" && len(opts.SHA256) != 64) {
+				return usagef("--sha256 %q: want 64 hex digits", opts.SHA256)
 			}
 			d, err := modelDir(dir)
 			if err != nil {
@@ -104,48 +121,36 @@ func modelDir(flag string) (string, error) {
 	return modelstore.Dir()
 }
 
-// byteBar draws download progress on a terminal.
+// byteBar draws download progress on a terminal: bytes, total, rate and ETA.
 type byteBar struct {
-	w    io.Writer
-	on   bool
-	last time.Time
+	w   io.Writer
+	on  bool
+	p   *mpb.Progress
+	bar *mpb.Bar
 }
 
 func newByteBar(w io.Writer) *byteBar {
-	on := false
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		on = true
-	}
-	return &byteBar{w: w, on: on}
+	return &byteBar{w: w, on: isTerminal(w)}
 }
 
 func (b *byteBar) update(done, total int64) {
-	if !b.on || time.Since(b.last) < 100*time.Millisecond {
+	if !b.on {
 		return
 	}
-	b.last = time.Now()
-	if total <= 0 {
-		fmt.Fprintf(b.w, "\r%6.1f MiB", float64(done)/(1<<20))
-		return
+	if b.bar == nil {
+		b.p = mpb.New(mpb.WithOutput(b.w), mpb.WithWidth(30), mpb.WithRefreshRate(120*time.Millisecond))
+		b.bar = b.p.New(max(total, 0), mpb.BarStyle().Lbound("[").Filler("#").Tip("#").Padding(".").Rbound("]"),
+			mpb.PrependDecorators(decor.Counters(decor.SizeB1024(0), "% .1f / % .1f", decor.WCSyncSpaceR)),
+			mpb.AppendDecorators(decor.AverageSpeed(decor.SizeB1024(0), "% .1f", decor.WCSyncSpace), decor.Name(" · ETA "), decor.AverageETA(decor.ET_STYLE_GO)),
+		)
 	}
-	const width = 30
-	n := int(done * width / total)
-	fmt.Fprintf(b.w, "\r[%s%s] %6.1f / %.1f MiB", repeat('#', n), repeat('.', width-n), float64(done)/(1<<20), float64(total)/(1<<20))
+	b.bar.SetCurrent(done)
 }
 
+// done leaves the bar's final state on screen.
 func (b *byteBar) done() {
-	if b.on {
-		fmt.Fprint(b.w, "\r\033[K")
+	if b.bar != nil {
+		b.bar.SetTotal(-1, true)
+		b.p.Wait()
 	}
-}
-
-func repeat(c byte, n int) string {
-	if n < 0 {
-		n = 0
-	}
-	out := make([]byte, n)
-	for i := range out {
-		out[i] = c
-	}
-	return string(out)
 }

@@ -16,9 +16,9 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"go.uber.org/zap"
-	"golang.org/x/term"
 
 	"github.com/dewire/dewire/pipeline/intake"
+	"github.com/dewire/dewire/pipeline/modelstore"
 	"github.com/dewire/dewire/workers/local"
 	"github.com/dewire/dewire/workers/stage"
 	"github.com/dewire/dewire/workers/translate"
@@ -32,6 +32,9 @@ type runFlags struct {
 	watchInterval                       time.Duration
 	concurrency                         int
 	progress                            string
+	progressInterval                    time.Duration
+	pullModel                           bool
+	modelIndexURL                       string
 	norm                                normFlags
 	in                                  intakeFlags
 	eng                                 engineFlags
@@ -52,7 +55,13 @@ through every stage on an embedded NATS JetStream server whose store lives
 under --data, and writes clean records under --out. It exits when every input
 has reached the sink, the rejects or the dead-letter queue, and prints a
 summary; with --watch it keeps reading the folders until interrupted.
-Ctrl-C stops reading, lets in-flight articles finish, and exits.`,
+Ctrl-C stops reading, lets in-flight articles finish, and exits.
+
+On a terminal it draws a progress bar (plain lines on stderr otherwise) and
+logs warnings and errors only unless --log-level says otherwise. With
+--engine auto and no engine found, it offers on a terminal to download the
+default de-en model (--pull-model: without asking); elsewhere it runs
+untranslated and says how to turn translation on.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 && len(f.feeds.urls) == 0 {
 				return usagef("run: name at least one file, folder or - for stdin, or a --feed")
@@ -70,7 +79,10 @@ Ctrl-C stops reading, lets in-flight articles finish, and exits.`,
 	fs.StringVar(&f.source, "source", "", "source name for every article (default: from the folder or file name)")
 	fs.StringVar(&f.httpAddr, "http-addr", "", "serve /metrics, /healthz, /readyz and POST /articles on this address (a port alone binds loopback)")
 	fs.IntVar(&f.concurrency, "concurrency", 32, "articles in flight per stage")
-	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto (a bar on a terminal), bar, none")
+	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto (a bar on a terminal, plain lines on stderr otherwise), bar, plain, none")
+	fs.DurationVar(&f.progressInterval, "progress-interval", 5*time.Second, "how often --progress plain prints a line")
+	fs.BoolVar(&f.pullModel, "pull-model", false, "with --engine auto and no engine found: download the default de-en model without asking")
+	fs.StringVar(&f.modelIndexURL, "model-index-url", modelstore.DefaultIndexURL, "Argos package index the first-run model download uses")
 	f.feeds.register(fs)
 	f.norm.register(fs)
 	f.in.register(fs)
@@ -83,14 +95,45 @@ Ctrl-C stops reading, lets in-flight articles finish, and exits.`,
 	return cmd
 }
 
+// validate checks every flag before anything starts.
+func (f *runFlags) validate() error {
+	return firstErr(
+		checkEnum("--progress", f.progress, progressModes...),
+		checkDuration("--progress-interval", f.progressInterval, false),
+		checkAtLeast("--concurrency", f.concurrency, 1),
+		checkDuration("--watch-interval", f.watchInterval, false),
+		checkAddr("--listen", f.listen, true),
+		checkAddr("--http-addr", f.httpAddr, false),
+		checkAddr("--metrics-addr", f.doors.metricsAddr, false),
+		checkDuration("--http-body-timeout", f.doors.bodyTimeout, false),
+		checkURLs("--model-index-url", []string{f.modelIndexURL}),
+		f.in.validate(),
+		f.eng.validate(),
+		f.feeds.validate(),
+		f.topo.validate(),
+	)
+}
+
 func runPipeline(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string) error {
+	if err := f.validate(); err != nil {
+		return err
+	}
+	if err := firstErr(checkInputs(args), checkFiles("--model", f.eng.model, "--style", f.norm.style, "--postgres-dsn-file", f.sinks.dsnFile),
+		f.doors.files(), f.listenDoors.files()); err != nil {
+		return err
+	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	log, err := newLogger(g)
+	stderr := cmd.ErrOrStderr()
+	logw := newSwitchWriter(stderr)
+	log, err := newLoggerTo(g, logw)
 	if err != nil {
 		return err
 	}
 	defer log.Sync()
+	if err := firstRunModel(ctx, cmd, f, log); err != nil {
+		return err
+	}
 	reader, err := f.in.reader()
 	if err != nil {
 		return err
@@ -100,44 +143,62 @@ func runPipeline(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string)
 	if err != nil {
 		return err
 	}
-	defer func() {
+	closed := false
+	closePipeline := func() {
+		if closed {
+			return
+		}
+		closed = true
 		if err := p.Close(); err != nil {
 			log.Warn("shutdown", zap.Error(err))
 		}
-	}()
+	}
+	defer closePipeline()
 	if err := serveRunHTTP(ctx, f, probes, log); err != nil {
 		return err
 	}
 
 	start := time.Now()
-	show := newProgress(cmd.ErrOrStderr(), f.progress)
-	stopBar := show.follow(p.Stats)
+	show := newRunProgress(stderr, f.progress, f.progressInterval, logw, p.Stats)
+	show.begin()
 	stdin := cmd.InOrStdin()
 	ingestErr := make(chan error, 1)
 	go func() {
 		ingestErr <- ingestAll(ctx, p, f, args, stdin)
 	}()
-	var runErr error
-	select {
-	case runErr = <-ingestErr:
-	case <-ctx.Done():
-		runErr = <-ingestErr
+	runErr := <-ingestErr
+	if ctx.Err() == nil {
+		show.inputsRead()
 	}
 	if ctx.Err() == nil && (runErr == nil || onlyFeedsFailed(runErr)) {
 		// Feeds that failed still let the others' articles reach the sink.
 		runErr = errors.Join(runErr, p.Wait(ctx, nil))
 	}
-	stopBar()
+	interrupted := ctx.Err() != nil
+	show.end(interrupted)
+	// Closing lets in-flight articles finish, so the counts taken after it
+	// match the records on disk.
+	closePipeline()
 	st := p.Stats()
-	fmt.Fprintln(cmd.OutOrStdout(), summary(st, time.Since(start), f.out))
-	if ctx.Err() != nil {
-		fmt.Fprintf(cmd.ErrOrStderr(), "interrupted: %d articles still in the pipeline; they resume on the next run with --data %s\n", st.Pending(), f.data)
+	out := cmd.OutOrStdout()
+	if interrupted {
+		fmt.Fprintf(stderr, "interrupted: %d articles still in the pipeline and %d read but not yet published; they resume on the next run with --data %s\n",
+			st.Pending(), notPublished(st), f.data)
+	}
+	fmt.Fprintln(out, summary(st, time.Since(start), f.out))
+	if interrupted {
 		return nil
 	}
 	if runErr == nil && st.Unreadable > 0 {
 		runErr = fmt.Errorf("%d input(s) could not be read (see the log)", st.Unreadable)
 	}
 	return runErr
+}
+
+// notPublished is how many items read were neither published nor settled
+// at ingest (a duplicate or a rejection): those Ctrl-C caught on the way in.
+func notPublished(st local.Stats) int {
+	return max(st.Read-st.Published-st.Duplicates-st.Rejected, 0)
 }
 
 // serveRunHTTP serves --http-addr (loopback unless a host is given) with
@@ -240,66 +301,22 @@ func watchInterval(f *runFlags) time.Duration {
 	return 0
 }
 
+// summary adds up: read = published + duplicates + rejected + not yet
+// published, and published = clean + dead-lettered + in flight.
 func summary(st local.Stats, took time.Duration, out string) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "dewire run: %d read, %d published, %d clean, %d rejected, %d dead-lettered, %d duplicates",
 		st.Read, st.Published, st.Clean, st.Rejected, st.DeadLettered, st.Duplicates)
+	if n := notPublished(st); n > 0 {
+		fmt.Fprintf(&b, ", %d not yet published", n)
+	}
+	if n := st.Pending(); n > 0 {
+		fmt.Fprintf(&b, ", %d in flight", n)
+	}
 	if st.Unreadable > 0 {
 		fmt.Fprintf(&b, ", %d unreadable files", st.Unreadable)
 	}
-	fmt.Fprintf(&b, " in %s\nrecords: %s", took.Round(time.Millisecond), filepath.Join(out, "articles-*.jsonl"))
+	fmt.Fprintf(&b, " in %s\nengine: %d characters billed, %d segments from the translation memory", took.Round(time.Millisecond), st.BilledChars, st.MemoryHits)
+	fmt.Fprintf(&b, "\nrecords: %s", filepath.Join(out, "articles-*.jsonl"))
 	return b.String()
-}
-
-// progress draws a one-line bar on a terminal.
-type progress struct {
-	w  io.Writer
-	on bool
-}
-
-func newProgress(w io.Writer, mode string) *progress {
-	on := mode == "bar"
-	if mode == "auto" {
-		if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-			on = true
-		}
-	}
-	return &progress{w: w, on: on}
-}
-
-func (p *progress) update(st local.Stats) {
-	done := st.Clean + st.DeadLettered
-	total := max(st.Published, 1)
-	const width = 30
-	n := done * width / total
-	fmt.Fprintf(p.w, "\r[%s%s] read %d · clean %d/%d · rejected %d · dlq %d · dup %d ",
-		strings.Repeat("#", n), strings.Repeat(".", width-n), st.Read, st.Clean, st.Published, st.Rejected, st.DeadLettered, st.Duplicates)
-}
-
-// follow redraws the bar from stats until the returned stop is called,
-// which also clears the line.
-func (p *progress) follow(stats func() local.Stats) (stop func()) {
-	if !p.on {
-		return func() {}
-	}
-	done := make(chan struct{})
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		t := time.NewTicker(100 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				fmt.Fprint(p.w, "\r\033[K")
-				return
-			case <-t.C:
-				p.update(stats())
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		<-finished
-	}
 }

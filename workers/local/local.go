@@ -80,6 +80,8 @@ type Stats struct {
 	DeadLettered int // of those published in this run
 	Unreadable   int // files that could not be read at all
 	Replayed     int // dead letters sent back into the pipeline
+	BilledChars  int // characters the engine billed for the clean records
+	MemoryHits   int // segments of the clean records taken from the translation memory
 }
 
 // Pending is how many published or replayed articles have not reached the sink or the DLQ.
@@ -104,6 +106,7 @@ type Pipeline struct {
 	expected map[string]bool // id@rev published this run and not yet settled
 	done     map[string]bool // id@rev settled in this run
 	deadLast map[string]bool // id@rev in the DLQ when the run started
+	given    map[string]bool // id@rev whose publish was given up (Ctrl-C); the server may still have it
 	settled  chan struct{}   // signalled whenever an article settles
 }
 
@@ -131,7 +134,7 @@ func Start(ctx context.Context, cfg Config) (*Pipeline, error) {
 		return nil, err
 	}
 	p := &Pipeline{cfg: cfg, srv: srv, expected: map[string]bool{}, done: map[string]bool{}, deadLast: map[string]bool{},
-		settled: make(chan struct{}, 1), errs: make(chan error, 8)}
+		given: map[string]bool{}, settled: make(chan struct{}, 1), errs: make(chan error, 8)}
 	if err := p.connect(ctx, topo); err != nil {
 		p.shutdownServer()
 		return nil, err
@@ -418,12 +421,19 @@ func (p *Pipeline) failed(it intake.Item, _ error) {
 	defer p.mu.Unlock()
 	if key := it.Article.Key(); p.expected[key] {
 		delete(p.expected, key)
+		p.given[key] = true
 		p.stats.Published--
 	}
 }
 
 func (p *Pipeline) written(a *article.Article, _ bool) {
-	p.settle(a.Key(), func(s *Stats) { s.Clean++ })
+	p.settle(a.Key(), func(s *Stats) {
+		s.Clean++
+		if e := a.Engine; e != nil {
+			s.BilledChars += e.BilledChars
+			s.MemoryHits += e.FromMemory
+		}
+	})
 }
 
 func (p *Pipeline) deadLettered(m stage.Msg, _ string) {
@@ -442,9 +452,16 @@ func (p *Pipeline) deadLettered(m stage.Msg, _ string) {
 func (p *Pipeline) settle(key string, count func(*Stats)) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.expected[key] {
+	switch {
+	case p.expected[key]:
 		delete(p.expected, key)
 		p.done[key] = true
+		count(&p.stats)
+	case p.given[key]:
+		// A publish given up on had reached the server after all.
+		delete(p.given, key)
+		p.done[key] = true
+		p.stats.Published++
 		count(&p.stats)
 	}
 	select {
