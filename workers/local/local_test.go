@@ -88,11 +88,11 @@ func TestServerRestartOnTheSameStoreLosesAndDuplicatesNothing(t *testing.T) {
 	in := t.TempDir()
 	writeJSONL(t, in, 0, 300)
 	p := start(t, cfg)
-	ctx := waitCtx(t, 3*time.Minute)
+	ctx := waitCtx(t, 8*time.Minute)
 	if err := p.Ingest(ctx, []string{in}, local.IngestOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	natstest.Eventually(t, time.Minute, "20 articles in the sink", func() bool { return p.Stats().Clean >= 20 })
+	natstest.Eventually(t, 3*time.Minute, "20 articles in the sink", func() bool { return p.Stats().Clean >= 20 })
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestServerRestartOnTheSameStoreLosesAndDuplicatesNothing(t *testing.T) {
 	close(tr.release)
 	p2 := start(t, cfg)
 	defer p2.Close()
-	natstest.Eventually(t, 2*time.Minute, "everything left in the streams drains into the sink", func() bool {
+	natstest.Eventually(t, 4*time.Minute, "everything left in the streams drains into the sink", func() bool {
 		return len(readSink(t, cfg.OutDir)) >= 300
 	})
 	// Re-ingesting after the restart is all duplicates: the revisions survived.
