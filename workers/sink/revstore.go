@@ -50,10 +50,11 @@ type storeState struct {
 }
 
 func openRevStore(path string) (*revStore, error) {
+	// The free list is kept on disk: rebuilding it at open would read the
+	// whole file, the cost this store exists to avoid.
 	db, err := bolt.Open(path, 0o644, &bolt.Options{
-		Timeout:        10 * time.Second,
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
+		Timeout:      10 * time.Second,
+		FreelistType: bolt.FreelistMapType,
 	})
 	if errors.Is(err, bolt.ErrTimeout) {
 		return nil, fmt.Errorf("%w: %s", errStoreLocked, path)
