@@ -55,7 +55,13 @@ type JSONL struct {
 	flushing bool
 	closed   bool
 	broken   error // set when a failed batch could not be taken back
+
+	lines     sync.Pool // *bytes.Buffer: encoded records, reused once flushed
+	data, idx []byte    // the flusher's buffers, reused batch to batch
 }
+
+// maxPooledLine is the largest encode buffer kept for reuse.
+const maxPooledLine = 64 << 10
 
 type pendingWrite struct {
 	id   string
@@ -63,6 +69,7 @@ type pendingWrite struct {
 	hash string
 	day  string
 	line []byte
+	buf  *bytes.Buffer // holds line
 	done chan struct{} // closed when the write is over; err is set before
 	err  error
 }
@@ -76,8 +83,20 @@ type indexEntry struct {
 	old  bool // a 3-column line, written before the index kept hashes
 }
 
-func (e indexEntry) line() string {
-	return fmt.Sprintf("%s\t%s\t%d\t%s\n", key(e.id, e.rev), e.file, e.end, e.hash)
+func (e indexEntry) line() string { return string(e.appendLine(nil)) }
+
+// appendLine appends e's index.tsv line to b.
+func (e indexEntry) appendLine(b []byte) []byte {
+	b = append(b, e.id...)
+	b = append(b, '@')
+	b = strconv.AppendInt(b, int64(e.rev), 10)
+	b = append(b, '\t')
+	b = append(b, e.file...)
+	b = append(b, '\t')
+	b = strconv.AppendInt(b, e.end, 10)
+	b = append(b, '\t')
+	b = append(b, e.hash...)
+	return append(b, '\n')
 }
 
 // OpenJSONL opens (creating) the folder and recovers the index: records
@@ -422,12 +441,16 @@ func (j *JSONL) Write(a *article.Article) (written bool, err error) {
 	if p.rev != a.Rev {
 		rec = Reassign(a, p.rev)
 	}
-	line, err := json.Marshal(rec)
-	if err != nil {
+	buf, _ := j.lines.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	buf.Reset()
+	if err := json.NewEncoder(buf).Encode(rec); err != nil { // the record and its newline
 		j.finish([]*pendingWrite{p}, fmt.Errorf("encode %s: %w", rec.Key(), err))
 		return false, p.err
 	}
-	p.line = append(line, '\n')
+	p.line, p.buf = buf.Bytes(), buf
 
 	j.mu.Lock()
 	j.pending = append(j.pending, p)
@@ -513,7 +536,14 @@ func (j *JSONL) flushLoop() {
 			return
 		}
 		j.mu.Unlock()
-		j.finish(batch, j.flush(batch))
+		err := j.flush(batch)
+		for _, p := range batch {
+			if p.buf.Cap() <= maxPooledLine {
+				j.lines.Put(p.buf)
+			}
+			p.line, p.buf = nil, nil
+		}
+		j.finish(batch, err)
 	}
 }
 
@@ -525,8 +555,9 @@ func (j *JSONL) flush(batch []*pendingWrite) error {
 	for _, p := range batch {
 		byDay[p.day] = append(byDay[p.day], p)
 	}
-	var idx bytes.Buffer
-	var entries []indexEntry
+	idx := j.idx[:0]
+	defer func() { j.idx = idx[:0] }()
+	entries := make([]indexEntry, 0, len(batch))
 	ends := map[string]int64{}
 	created := false
 	var touched []written // to take back if the batch fails
@@ -547,16 +578,17 @@ func (j *JSONL) flush(batch []*pendingWrite) error {
 			return fail(err)
 		}
 		created = created || isNew
-		var buf bytes.Buffer
+		buf := j.data[:0]
 		for _, p := range ps {
-			buf.Write(p.line)
+			buf = append(buf, p.line...)
 		}
+		j.data = buf[:0]
 		st, err := f.Stat()
 		if err != nil {
 			return fail(fmt.Errorf("sink %s: %w", name, err))
 		}
 		touched = append(touched, written{f, st.Size()})
-		if _, err := f.Write(buf.Bytes()); err != nil {
+		if _, err := f.Write(buf); err != nil {
 			return fail(fmt.Errorf("sink write %s: %w", name, err))
 		}
 		if err := f.Sync(); err != nil {
@@ -567,7 +599,7 @@ func (j *JSONL) flush(batch []*pendingWrite) error {
 			end += int64(len(p.line))
 			e := indexEntry{id: p.id, rev: p.rev, file: name, end: end, hash: p.hash}
 			entries = append(entries, e)
-			idx.WriteString(e.line())
+			idx = e.appendLine(idx)
 		}
 		ends[name] = end
 	}
@@ -578,10 +610,10 @@ func (j *JSONL) flush(batch []*pendingWrite) error {
 		}
 	}
 	before := j.indexEnd
-	if err := j.appendIndex(idx.Bytes()); err != nil {
+	if err := j.appendIndex(idx); err != nil {
 		return fail(err)
 	}
-	tail := lastBytes(append(append([]byte(nil), j.tail...), idx.Bytes()...))
+	tail := lastBytes(append(append([]byte(nil), j.tail...), idx...))
 	j.mu.Lock()
 	count := j.n + len(batch)
 	j.mu.Unlock()

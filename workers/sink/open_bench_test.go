@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -152,5 +153,37 @@ func BenchmarkOpenJSONL(b *testing.B) {
 		}
 		b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "open-ms")
 		b.ReportMetric(float64(peak)/1024, "peak-RSS-MiB")
+	})
+}
+
+// BenchmarkJSONLWrite stores distinct 3 KB records from 64 writers at once,
+// as the sink consumer does (group commit, fsync per batch).
+//
+//	go test -run '^$' -bench JSONLWrite -benchmem ./workers/sink/
+func BenchmarkJSONLWrite(b *testing.B) {
+	j, err := sink.OpenJSONL(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer j.Close()
+	para := strings.Repeat("Der Präsident sagte am Montag in Baku, die Gespräche würden fortgesetzt. ", 12)
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(32)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1)
+			a := &article.Article{
+				Schema: article.Schema, ID: fmt.Sprintf("w%08d", i), Rev: 1, Hash: fmt.Sprintf("%016x", i),
+				Source: article.Source{Name: "wire", IngestedAt: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)},
+				DE:     article.Text{Title: "Titel", Paragraphs: []string{para, para}},
+				EN:     &article.Text{Title: "Title", Paragraphs: []string{para, para}},
+			}
+			if _, err := j.Write(a); err != nil {
+				b.Error(err)
+				return
+			}
+		}
 	})
 }

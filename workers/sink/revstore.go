@@ -159,8 +159,19 @@ func (s *revStore) apply(entries []indexEntry, st storeState) error {
 		if err != nil {
 			return err
 		}
+		// Keys and values must live until the commit: one buffer holds them.
+		size := 0
 		for _, e := range entries {
-			if err := revs.Put(revKey(e.id, e.rev), []byte(e.hash)); err != nil {
+			size += len(e.id) + 9 + len(e.hash)
+		}
+		arena := make([]byte, 0, size)
+		for _, e := range entries {
+			k := len(arena)
+			arena = append(append(arena, e.id...), 0)
+			arena = binary.BigEndian.AppendUint64(arena, uint64(e.rev))
+			v := len(arena)
+			arena = append(arena, e.hash...)
+			if err := revs.Put(arena[k:v:v], arena[v:len(arena):len(arena)]); err != nil {
 				return err
 			}
 		}
