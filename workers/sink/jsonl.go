@@ -60,8 +60,12 @@ type JSONL struct {
 	data, idx []byte    // the flusher's buffers, reused batch to batch
 }
 
-// maxPooledLine is the largest encode buffer kept for reuse.
-const maxPooledLine = 64 << 10
+// maxPooledLine is the largest encode buffer kept for reuse, and
+// maxKeptBuffer the largest batch buffer.
+const (
+	maxPooledLine = 64 << 10
+	maxKeptBuffer = 4 << 20
+)
 
 type pendingWrite struct {
 	id   string
@@ -410,9 +414,9 @@ func (j *JSONL) Len() int {
 }
 
 // resolve says what Write would do with a now: the revision it would store
-// it under, or dup when the content is stored already.
-// A store that cannot be read says "not held": Write then fails on the same
-// error before anything is stored.
+// it under, or dup when the content is stored already. A store that cannot
+// be read says "not held": Write then fails on the same error before
+// anything is stored.
 func (j *JSONL) resolve(a *article.Article) (rev int, dup bool) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -556,7 +560,15 @@ func (j *JSONL) flush(batch []*pendingWrite) error {
 		byDay[p.day] = append(byDay[p.day], p)
 	}
 	idx := j.idx[:0]
-	defer func() { j.idx = idx[:0] }()
+	defer func() {
+		j.idx = idx[:0]
+		if cap(j.data) > maxKeptBuffer {
+			j.data = nil // a batch of unusually large records
+		}
+		if cap(j.idx) > maxKeptBuffer {
+			j.idx = nil
+		}
+	}()
 	entries := make([]indexEntry, 0, len(batch))
 	ends := map[string]int64{}
 	created := false
