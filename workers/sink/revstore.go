@@ -10,6 +10,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // storeName is the JSONL folder's on-disk lookup of every (id, rev) it holds:
@@ -56,7 +57,7 @@ func openRevStore(path string) (*revStore, error) {
 		Timeout:      10 * time.Second,
 		FreelistType: bolt.FreelistMapType,
 	})
-	if errors.Is(err, bolt.ErrTimeout) {
+	if errors.Is(err, berrors.ErrTimeout) {
 		return nil, fmt.Errorf("%w: %s", errStoreLocked, path)
 	}
 	if err != nil {
@@ -242,9 +243,8 @@ func (s *revStore) rebuild(revs revisions, st storeState) error {
 			}
 			b.FillPercent = 0.9 // keys arrive in order
 			for _, k := range keys[:n] {
-				id := string(k[:len(k)-9])
 				rev := int(binary.BigEndian.Uint64(k[len(k)-8:]))
-				if err := b.Put(k, []byte(revs[id][rev])); err != nil {
+				if err := b.Put(k, []byte(revs[string(k[:len(k)-9])][rev])); err != nil {
 					return err
 				}
 			}
