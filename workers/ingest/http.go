@@ -39,6 +39,19 @@ type Emitter func(ctx context.Context, it intake.Item) (Outcome, error)
 // and 503 when publishing fails (the client should retry; items already
 // published are deduplicated).
 func HTTPHandler(r *intake.Reader, emit Emitter, maxBody int64) http.Handler {
+	return httpHandler(r, func(ctx context.Context, it intake.Item) <-chan result {
+		ch := make(chan result, 1)
+		out, err := emit(ctx, it)
+		ch <- result{out, err}
+		return ch
+	}, maxBody)
+}
+
+// httpHandler is HTTPHandler on an emitter that starts each publish and
+// delivers its outcome later, so the items of one body are published in
+// parallel; the results keep the body's order, and the first failure stops
+// the reading.
+func httpHandler(r *intake.Reader, start func(context.Context, intake.Item) <-chan result, maxBody int64) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.Method != http.MethodPost {
 			w.Header().Set("Allow", http.MethodPost)
@@ -50,26 +63,66 @@ func HTTPHandler(r *intake.Reader, emit Emitter, maxBody int64) http.Handler {
 			source = "http"
 		}
 		body := http.MaxBytesReader(w, req.Body, maxBody)
-		var results []ItemResult
-		collect := func(it intake.Item) error {
-			out, err := emit(req.Context(), it)
-			if err != nil {
-				return err
+		ctx, cancel := context.WithCancel(req.Context())
+		defer cancel()
+		var (
+			results []ItemResult
+			items   []intake.Item
+			waits   []<-chan result
+			failed  error
+		)
+		// take records the outcome of the next item in order; block says
+		// whether to wait for it.
+		take := func(block bool) bool {
+			if len(results) == len(waits) {
+				return false
 			}
-			results = append(results, resultOf(it, out))
+			var r result
+			if block {
+				r = <-waits[len(results)]
+			} else {
+				select {
+				case r = <-waits[len(results)]:
+				default:
+					return false
+				}
+			}
+			if r.err != nil && failed == nil {
+				failed = r.err
+				cancel() // the items after it need not be published
+			}
+			results = append(results, resultOf(items[len(results)], r.out))
+			return true
+		}
+		collect := func(it intake.Item) error {
+			for take(false) {
+			}
+			if failed != nil {
+				return failed
+			}
+			items = append(items, it)
+			waits = append(waits, start(ctx, it))
 			return nil
+		}
+		finish := func(err error) error {
+			for take(true) {
+			}
+			if failed != nil {
+				return failed
+			}
+			return err
 		}
 		origin := intake.Origin{Name: source, Path: "http"}
 		var err error
 		mediaType, params, perr := mime.ParseMediaType(req.Header.Get("Content-Type"))
 		switch {
 		case req.Header.Get("Content-Type") == "":
-			err = r.Read(req.Context(), body, origin, collect)
+			err = finish(r.Read(ctx, body, origin, collect))
 		case perr != nil:
 			http.Error(w, "Content-Type: "+perr.Error(), http.StatusUnsupportedMediaType)
 			return
 		case mediaType == "multipart/form-data":
-			err = readMultipart(req.Context(), r, multipart.NewReader(body, params["boundary"]), origin, collect)
+			err = finish(readMultipart(ctx, r, multipart.NewReader(body, params["boundary"]), origin, collect))
 		default:
 			f, ok := formatOf(mediaType)
 			if !ok {
@@ -77,7 +130,7 @@ func HTTPHandler(r *intake.Reader, emit Emitter, maxBody int64) http.Handler {
 				return
 			}
 			origin.Format = f
-			err = r.Read(req.Context(), body, origin, collect)
+			err = finish(r.Read(ctx, body, origin, collect))
 		}
 		var tooBig *http.MaxBytesError
 		var ne net.Error

@@ -270,21 +270,28 @@ func (g *Ingester) Flush() { g.queued.Wait() }
 // Publish publishes one item once, on its shard, and says what became of it
 // (for requests whose client retries).
 func (g *Ingester) Publish(ctx context.Context, it intake.Item) (Outcome, error) {
+	r := <-g.start(ctx, it)
+	return r.out, r.err
+}
+
+// start queues one item for a single publish on its shard and returns at
+// once; the channel receives the outcome. The publish may take up to twice
+// the PubAck timeout from when the shard takes it up.
+func (g *Ingester) start(ctx context.Context, it intake.Item) <-chan result {
 	if g.o.Events.Read != nil {
 		g.o.Events.Read(it)
 	}
-	done := make(chan result, 1)
-	ctx, cancel := context.WithTimeout(ctx, 2*publishTimeout)
-	defer cancel()
-	if !g.shards.submit(job{ctx: ctx, it: it, done: done}) {
-		g.failed(it, ctx.Err())
-		return 0, ctx.Err()
+	outcome := make(chan result, 1)
+	then := func(r result) {
+		if r.err != nil {
+			g.failed(it, r.err)
+		}
+		outcome <- r
 	}
-	r := <-done
-	if r.err != nil {
-		g.failed(it, r.err)
+	if !g.shards.submit(job{ctx: ctx, it: it, then: then, timeout: 2 * publishTimeout}) {
+		then(result{err: ctx.Err()})
 	}
-	return r.out, r.err
+	return outcome
 }
 
 func (g *Ingester) source() *Source {
@@ -338,7 +345,7 @@ func (g *Ingester) PollFeeds(ctx context.Context, once bool) error {
 
 // HTTPHandler is POST /articles on this ingester.
 func (g *Ingester) HTTPHandler() http.Handler {
-	return HTTPHandler(g.o.Reader, g.Publish, g.o.MaxBody)
+	return httpHandler(g.o.Reader, g.start, g.o.MaxBody)
 }
 
 // Reader is the intake reader in use (its limits fitted to the server).

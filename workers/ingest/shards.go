@@ -4,6 +4,7 @@ import (
 	"context"
 	"hash/fnv"
 	"sync"
+	"time"
 
 	"github.com/dewire/dewire/pipeline/intake"
 )
@@ -21,7 +22,11 @@ type job struct {
 	ctx    context.Context
 	it     intake.Item
 	done   chan<- result
+	then   func(result)    // when set, called with the outcome on the shard
 	queued *sync.WaitGroup // Done once the item is handled
+	// timeout, when set, bounds the publish from when its shard takes it
+	// up, so an item waiting behind others is not cut short.
+	timeout time.Duration
 }
 
 type result struct {
@@ -39,10 +44,18 @@ func newShards(n int, emit func(context.Context, intake.Item) (Outcome, error)) 
 			defer s.wg.Done()
 			for j := range q {
 				var r result
-				if err := j.ctx.Err(); err != nil {
+				ctx, cancel := j.ctx, context.CancelFunc(func() {})
+				if j.timeout > 0 {
+					ctx, cancel = context.WithTimeout(ctx, j.timeout)
+				}
+				if err := ctx.Err(); err != nil {
 					r.err = err
 				} else {
-					r.out, r.err = emit(j.ctx, j.it)
+					r.out, r.err = emit(ctx, j.it)
+				}
+				cancel()
+				if j.then != nil {
+					j.then(r)
 				}
 				if j.done != nil {
 					j.done <- r

@@ -37,12 +37,15 @@ const indexName = "index.tsv"
 // article was ingested, UTC, so a redelivery lands in the same file) and
 // remembers every (id, rev) it wrote, with the record's content hash, in
 // <dir>/index.tsv: "id@rev<TAB>file<TAB>end offset<TAB>hash". Concurrent
-// writes share one fsync (group commit).
+// writes share one fsync (group commit). Lookups go to <dir>/index.db, an
+// on-disk copy of the index, so neither start-up nor memory grows with the
+// archive.
 type JSONL struct {
 	dir string
 
 	mu       sync.Mutex
-	revs     revisions
+	store    *revStore
+	tail     []byte // index.tsv's last bytes, kept in the store to recognise it
 	n        int
 	files    map[string]*os.File
 	index    *os.File
@@ -52,7 +55,17 @@ type JSONL struct {
 	flushing bool
 	closed   bool
 	broken   error // set when a failed batch could not be taken back
+
+	lines     sync.Pool // *bytes.Buffer: encoded records, reused once flushed
+	data, idx []byte    // the flusher's buffers, reused batch to batch
 }
+
+// maxPooledLine is the largest encode buffer kept for reuse, and
+// maxKeptBuffer the largest batch buffer.
+const (
+	maxPooledLine = 64 << 10
+	maxKeptBuffer = 4 << 20
+)
 
 type pendingWrite struct {
 	id   string
@@ -60,6 +73,7 @@ type pendingWrite struct {
 	hash string
 	day  string
 	line []byte
+	buf  *bytes.Buffer // holds line
 	done chan struct{} // closed when the write is over; err is set before
 	err  error
 }
@@ -73,8 +87,20 @@ type indexEntry struct {
 	old  bool // a 3-column line, written before the index kept hashes
 }
 
-func (e indexEntry) line() string {
-	return fmt.Sprintf("%s\t%s\t%d\t%s\n", key(e.id, e.rev), e.file, e.end, e.hash)
+func (e indexEntry) line() string { return string(e.appendLine(nil)) }
+
+// appendLine appends e's index.tsv line to b.
+func (e indexEntry) appendLine(b []byte) []byte {
+	b = append(b, e.id...)
+	b = append(b, '@')
+	b = strconv.AppendInt(b, int64(e.rev), 10)
+	b = append(b, '\t')
+	b = append(b, e.file...)
+	b = append(b, '\t')
+	b = strconv.AppendInt(b, e.end, 10)
+	b = append(b, '\t')
+	b = append(b, e.hash...)
+	return append(b, '\n')
 }
 
 // OpenJSONL opens (creating) the folder and recovers the index: records
@@ -86,14 +112,39 @@ func OpenJSONL(dir string) (*JSONL, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("sink folder: %w", err)
 	}
-	j := &JSONL{dir: dir, revs: revisions{}, files: map[string]*os.File{}, inflight: map[string]*pendingWrite{}}
-	if err := j.recover(); err != nil {
+	j := &JSONL{dir: dir, files: map[string]*os.File{}, inflight: map[string]*pendingWrite{}}
+	if err := j.open(); err != nil {
 		if j.index != nil {
 			j.index.Close()
+		}
+		if j.store != nil {
+			j.store.close()
 		}
 		return nil, err
 	}
 	return j, nil
+}
+
+// open starts from the store when it matches index.tsv and reads only what
+// the store has not seen: the end of the index and of each data file after
+// its last indexed record. Anything else (no store, an index changed behind
+// its back, data that no longer backs it) rebuilds the store from a full
+// recovery.
+func (j *JSONL) open() error {
+	store, err := openRevStore(filepath.Join(j.dir, storeName))
+	if err != nil {
+		return err
+	}
+	j.store = store
+	ok, err := j.recoverFromStore()
+	if err != nil || ok {
+		return err
+	}
+	if j.index != nil {
+		j.index.Close()
+		j.index = nil
+	}
+	return j.recover()
 }
 
 // readIndex reads index.tsv up to its first line that is not a complete
@@ -162,12 +213,16 @@ func dataFileName(name string) bool {
 	return strings.HasPrefix(name, "articles-") && strings.HasSuffix(name, ".jsonl") && !strings.ContainsAny(name, `/\`)
 }
 
+// recover reads the whole index and every data file, then rebuilds the
+// store from them.
 func (j *JSONL) recover() error {
 	indexPath := filepath.Join(j.dir, indexName)
 	entries, clean, err := readIndex(indexPath)
 	if err != nil {
 		return err
 	}
+	revs := revisions{}
+	j.n = 0
 	byFile := map[string][]indexEntry{}
 	for _, e := range entries {
 		byFile[e.file] = append(byFile[e.file], e)
@@ -181,7 +236,7 @@ func (j *JSONL) recover() error {
 	kept := 0
 	for _, path := range names {
 		name := filepath.Base(path)
-		trusted, found, err := j.recoverFile(path, byFile[name])
+		trusted, found, err := j.recoverFile(path, byFile[name], revs)
 		if err != nil {
 			return fmt.Errorf("sink recover %s: %w", name, err)
 		}
@@ -214,13 +269,25 @@ func (j *JSONL) recover() error {
 	}
 	j.indexEnd = st.Size()
 	if len(fresh) == 0 {
-		return syncDir(j.dir)
+		err = syncDir(j.dir)
+	} else {
+		var b bytes.Buffer
+		for _, e := range fresh {
+			b.WriteString(e.line())
+		}
+		err = j.appendIndex(b.Bytes())
 	}
-	var b bytes.Buffer
-	for _, e := range fresh {
-		b.WriteString(e.line())
+	if err != nil {
+		return err
 	}
-	return j.appendIndex(b.Bytes())
+	if j.tail, err = readTail(indexPath, j.indexEnd); err != nil {
+		return err
+	}
+	ends := map[string]int64{}
+	for _, e := range append(keep, fresh...) {
+		ends[e.file] = max(ends[e.file], e.end)
+	}
+	return j.store.rebuild(revs, storeState{applied: j.indexEnd, tail: j.tail, count: j.n, ends: ends})
 }
 
 // recoverFile checks one data file against its index entries. It returns
@@ -229,7 +296,7 @@ func (j *JSONL) recover() error {
 // after the last indexed record) is cut off: a batch is indexed only once
 // its data is synced, so that write was never acknowledged and will be
 // redelivered.
-func (j *JSONL) recoverFile(path string, entries []indexEntry) (trusted, found []indexEntry, err error) {
+func (j *JSONL) recoverFile(path string, entries []indexEntry, revs revisions) (trusted, found []indexEntry, err error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, err
@@ -253,58 +320,77 @@ func (j *JSONL) recoverFile(path string, entries []indexEntry) (trusted, found [
 		trusted, start = nil, 0
 	}
 	for _, e := range trusted {
-		j.hold(e.id, e.rev, e.hash)
+		j.hold(revs, e.id, e.rev, e.hash)
 	}
 	name := filepath.Base(path)
-	off := start
-	for off < int64(len(data)) {
-		end := off + int64(bytes.IndexByte(data[off:], '\n')) + 1
+	_, err = scanRecords(path, data, 0, int64(size), start, acked, func(id string, rev int, hash string, end int64) {
+		if !revs.has(id, rev) {
+			j.hold(revs, id, rev, hash)
+			found = append(found, indexEntry{id: id, rev: rev, file: name, end: end, hash: hash})
+		}
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return trusted, found, nil
+}
+
+// scanRecords reads the records of data from off on, calling fn with each
+// one's head and end offset, and cuts the file at path after the last one:
+// what follows is a torn write. A line that is not a record before acked
+// (where records already acknowledged end) is ErrCorrupt. data is the file
+// from byte base on; size is the file's size. It returns where the records
+// end.
+func scanRecords(path string, data []byte, base, size, off, acked int64, fn func(id string, rev int, hash string, end int64)) (int64, error) {
+	data = data[:bytes.LastIndexByte(data, '\n')+1]
+	for off < base+int64(len(data)) {
+		end := off + int64(bytes.IndexByte(data[off-base:], '\n')) + 1
 		var head struct {
 			ID   string `json:"id"`
 			Rev  int    `json:"rev"`
 			Hash string `json:"hash"`
 		}
-		if err := json.Unmarshal(data[off:end], &head); err != nil {
+		if err := json.Unmarshal(data[off-base:end-base], &head); err != nil {
 			if off < acked {
-				return nil, nil, fmt.Errorf("%w: line at byte %d, before records already acknowledged: %v", ErrCorrupt, off, err)
+				return 0, fmt.Errorf("%w: line at byte %d, before records already acknowledged: %v", ErrCorrupt, off, err)
 			}
 			break
 		}
-		if head.ID != "" && head.Rev >= 1 && indexable(head.ID) && indexable(head.Hash) && !j.revs.has(head.ID, head.Rev) {
-			j.hold(head.ID, head.Rev, head.Hash)
-			found = append(found, indexEntry{id: head.ID, rev: head.Rev, file: name, end: end, hash: head.Hash})
+		if head.ID != "" && head.Rev >= 1 && indexable(head.ID) && indexable(head.Hash) {
+			fn(head.ID, head.Rev, head.Hash, end)
 		}
 		off = end
 	}
-	if off < int64(size) {
+	if off < size {
 		if err := os.Truncate(path, off); err != nil {
-			return nil, nil, err
+			return 0, err
 		}
 		f, err := os.OpenFile(path, os.O_WRONLY, 0)
 		if err != nil {
-			return nil, nil, err
+			return 0, err
 		}
 		err = f.Sync()
 		f.Close()
 		if err != nil {
-			return nil, nil, err
+			return 0, err
 		}
 	}
-	return trusted, found, nil
+	return off, nil
 }
 
-func (j *JSONL) hold(id string, rev int, hash string) {
-	if !j.revs.has(id, rev) {
+func (j *JSONL) hold(revs revisions, id string, rev int, hash string) {
+	if !revs.has(id, rev) {
 		j.n++
 	}
-	j.revs.add(id, rev, hash)
+	revs.add(id, rev, hash)
 }
 
 // Has reports whether (id, rev) was written.
 func (j *JSONL) Has(id string, rev int) bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.revs.has(id, rev)
+	ok, err := j.store.has(id, rev)
+	return ok && err == nil
 }
 
 // Latest returns the highest revision stored for id and its content hash,
@@ -313,7 +399,11 @@ func (j *JSONL) Has(id string, rev int) bool {
 func (j *JSONL) Latest(id string) (rev int, hash string, ok bool) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.revs.latest(id)
+	held, err := j.store.revs(id)
+	if err != nil {
+		return 0, "", false
+	}
+	return revisions{id: held}.latest(id)
 }
 
 // Len is the number of records written.
@@ -324,11 +414,17 @@ func (j *JSONL) Len() int {
 }
 
 // resolve says what Write would do with a now: the revision it would store
-// it under, or dup when the content is stored already.
+// it under, or dup when the content is stored already. A store that cannot
+// be read says "not held": Write then fails on the same error before
+// anything is stored.
 func (j *JSONL) resolve(a *article.Article) (rev int, dup bool) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.revs.resolve(a.ID, a.Rev, a.Hash)
+	held, err := j.store.revs(a.ID)
+	if err != nil {
+		return a.Rev, false
+	}
+	return ResolveRevision(held, a.Rev, a.Hash)
 }
 
 // Write stores a unless it is stored already; it returns after the record
@@ -349,12 +445,16 @@ func (j *JSONL) Write(a *article.Article) (written bool, err error) {
 	if p.rev != a.Rev {
 		rec = Reassign(a, p.rev)
 	}
-	line, err := json.Marshal(rec)
-	if err != nil {
+	buf, _ := j.lines.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	buf.Reset()
+	if err := json.NewEncoder(buf).Encode(rec); err != nil { // the record and its newline
 		j.finish([]*pendingWrite{p}, fmt.Errorf("encode %s: %w", rec.Key(), err))
 		return false, p.err
 	}
-	p.line = append(line, '\n')
+	p.line, p.buf = buf.Bytes(), buf
 
 	j.mu.Lock()
 	j.pending = append(j.pending, p)
@@ -394,7 +494,12 @@ func (j *JSONL) claim(a *article.Article) (*pendingWrite, error) {
 			<-q.done // then decide again: it may have stored this very record
 			continue
 		}
-		rev, dup := j.revs.resolve(a.ID, a.Rev, a.Hash)
+		held, err := j.store.revs(a.ID)
+		if err != nil {
+			j.mu.Unlock()
+			return nil, err
+		}
+		rev, dup := ResolveRevision(held, a.Rev, a.Hash)
 		if dup {
 			j.mu.Unlock()
 			return nil, nil
@@ -411,7 +516,7 @@ func (j *JSONL) finish(batch []*pendingWrite, err error) {
 	j.mu.Lock()
 	for _, p := range batch {
 		if err == nil {
-			j.hold(p.id, p.rev, p.hash)
+			j.n++ // flush put it in the store
 		}
 		p.err = err
 		delete(j.inflight, p.id)
@@ -435,7 +540,14 @@ func (j *JSONL) flushLoop() {
 			return
 		}
 		j.mu.Unlock()
-		j.finish(batch, j.flush(batch))
+		err := j.flush(batch)
+		for _, p := range batch {
+			if p.buf.Cap() <= maxPooledLine {
+				j.lines.Put(p.buf)
+			}
+			p.line, p.buf = nil, nil
+		}
+		j.finish(batch, err)
 	}
 }
 
@@ -447,7 +559,18 @@ func (j *JSONL) flush(batch []*pendingWrite) error {
 	for _, p := range batch {
 		byDay[p.day] = append(byDay[p.day], p)
 	}
-	var idx bytes.Buffer
+	idx := j.idx[:0]
+	defer func() {
+		j.idx = idx[:0]
+		if cap(j.data) > maxKeptBuffer {
+			j.data = nil // a batch of unusually large records
+		}
+		if cap(j.idx) > maxKeptBuffer {
+			j.idx = nil
+		}
+	}()
+	entries := make([]indexEntry, 0, len(batch))
+	ends := map[string]int64{}
 	created := false
 	var touched []written // to take back if the batch fails
 	fail := func(err error) error {
@@ -467,16 +590,17 @@ func (j *JSONL) flush(batch []*pendingWrite) error {
 			return fail(err)
 		}
 		created = created || isNew
-		var buf bytes.Buffer
+		buf := j.data[:0]
 		for _, p := range ps {
-			buf.Write(p.line)
+			buf = append(buf, p.line...)
 		}
+		j.data = buf[:0]
 		st, err := f.Stat()
 		if err != nil {
 			return fail(fmt.Errorf("sink %s: %w", name, err))
 		}
 		touched = append(touched, written{f, st.Size()})
-		if _, err := f.Write(buf.Bytes()); err != nil {
+		if _, err := f.Write(buf); err != nil {
 			return fail(fmt.Errorf("sink write %s: %w", name, err))
 		}
 		if err := f.Sync(); err != nil {
@@ -485,8 +609,11 @@ func (j *JSONL) flush(batch []*pendingWrite) error {
 		end := st.Size()
 		for _, p := range ps {
 			end += int64(len(p.line))
-			idx.WriteString(indexEntry{id: p.id, rev: p.rev, file: name, end: end, hash: p.hash}.line())
+			e := indexEntry{id: p.id, rev: p.rev, file: name, end: end, hash: p.hash}
+			entries = append(entries, e)
+			idx = e.appendLine(idx)
 		}
+		ends[name] = end
 	}
 	if created {
 		// A new file must survive a power loss before the index names it.
@@ -494,10 +621,47 @@ func (j *JSONL) flush(batch []*pendingWrite) error {
 			return fail(fmt.Errorf("sink fsync %s: %w", j.dir, err))
 		}
 	}
-	if err := j.appendIndex(idx.Bytes()); err != nil {
+	before := j.indexEnd
+	if err := j.appendIndex(idx); err != nil {
 		return fail(err)
 	}
+	tail := lastBytes(append(append([]byte(nil), j.tail...), idx...))
+	j.mu.Lock()
+	count := j.n + len(batch)
+	j.mu.Unlock()
+	if err := j.store.apply(entries, storeState{applied: j.indexEnd, tail: tail, count: count, ends: ends}); err != nil {
+		// Not in the store, so not written: take the index entries back too.
+		if terr := j.index.Truncate(before); terr != nil {
+			j.broken = fmt.Errorf("sink: %s cannot be rolled back, reopen to recover: %w", j.index.Name(), terr)
+		} else {
+			j.indexEnd = before
+		}
+		return fail(err)
+	}
+	j.tail = tail
 	return nil
+}
+
+// lastBytes is the end of an index that ends with b, as the store keeps it.
+func lastBytes(b []byte) []byte {
+	return b[max(0, len(b)-tailLen):]
+}
+
+// readTail reads the last bytes of the first size bytes of the file at path.
+func readTail(path string, size int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) && size == 0 {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sink index: %w", err)
+	}
+	defer f.Close()
+	b := make([]byte, min(size, tailLen))
+	if _, err := f.ReadAt(b, size-int64(len(b))); err != nil {
+		return nil, fmt.Errorf("sink index: %w", err)
+	}
+	return b, nil
 }
 
 // written is a data file and its size before a batch.
@@ -556,6 +720,10 @@ func (j *JSONL) Close() error {
 		errs = append(errs, j.index.Close())
 		j.index = nil
 	}
+	if j.store != nil {
+		errs = append(errs, j.store.close())
+		j.store = nil
+	}
 	return errors.Join(errs...)
 }
 
@@ -608,4 +776,198 @@ func ReadJSONL(r io.Reader) ([]*article.Article, error) {
 		}
 		out = append(out, &a)
 	}
+}
+
+// recoverFromStore opens the folder from the store's state, reading only
+// what came after it. ok is false (and nothing changed) when the store does
+// not match the files: then the folder needs a full recovery.
+func (j *JSONL) recoverFromStore() (ok bool, err error) {
+	st, ok, err := j.store.state()
+	if err != nil || !ok {
+		return false, err
+	}
+	indexPath := filepath.Join(j.dir, indexName)
+	fi, err := os.Stat(indexPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("sink index: %w", err)
+	}
+	if fi.Size() < st.applied {
+		return false, nil
+	}
+	if tail, err := readTail(indexPath, st.applied); err != nil || !bytes.Equal(tail, st.tail) {
+		return false, err
+	}
+	// The entries after the store's (a crash between the index and the
+	// store), up to a torn one.
+	entries, cut, err := readIndexFrom(indexPath, st.applied)
+	if err != nil || cut < 0 {
+		return false, err
+	}
+	pending := revisions{}
+	var fresh []indexEntry
+	for _, e := range entries {
+		held, err := j.store.has(e.id, e.rev)
+		if err != nil {
+			return false, err
+		}
+		if !held && !pending.has(e.id, e.rev) {
+			pending.add(e.id, e.rev, e.hash)
+			fresh = append(fresh, e)
+		}
+		st.ends[e.file] = max(st.ends[e.file], e.end)
+	}
+	// Every indexed record must still be there; then the records after the
+	// last one are the only ones to read.
+	names, err := filepath.Glob(filepath.Join(j.dir, "articles-*.jsonl"))
+	if err != nil {
+		return false, err
+	}
+	sizes := map[string]int64{}
+	for _, path := range names {
+		fi, err := os.Stat(path)
+		if err != nil {
+			return false, fmt.Errorf("sink recover: %w", err)
+		}
+		sizes[filepath.Base(path)] = fi.Size()
+	}
+	for name, end := range st.ends {
+		if size, there := sizes[name]; !there || size < end || !endsLine(filepath.Join(j.dir, name), end) {
+			return false, nil
+		}
+	}
+	found := 0
+	sort.Strings(names)
+	for _, path := range names {
+		name := filepath.Base(path)
+		from := st.ends[name]
+		if from == sizes[name] {
+			continue
+		}
+		data, err := readFrom(path, from)
+		if err != nil {
+			return false, fmt.Errorf("sink recover %s: %w", name, err)
+		}
+		var scanErr error
+		_, err = scanRecords(path, data, from, sizes[name], from, from, func(id string, rev int, hash string, end int64) {
+			held, err := j.store.has(id, rev)
+			if err != nil {
+				scanErr = err
+			}
+			if !held && !pending.has(id, rev) {
+				pending.add(id, rev, hash)
+				e := indexEntry{id: id, rev: rev, file: name, end: end, hash: hash}
+				fresh = append(fresh, e)
+				found++
+			}
+		})
+		if err = errors.Join(err, scanErr); err != nil {
+			return false, fmt.Errorf("sink recover %s: %w", name, err)
+		}
+	}
+
+	if cut < fi.Size() {
+		// A torn last entry: its batch was never acknowledged.
+		if err := truncateSync(indexPath, cut); err != nil {
+			return false, fmt.Errorf("sink index: %w", err)
+		}
+	}
+	idx, err := os.OpenFile(indexPath, os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return false, fmt.Errorf("sink index: %w", err)
+	}
+	j.index, j.indexEnd = idx, cut
+	if j.tail, err = readTail(indexPath, cut); err != nil {
+		return false, err
+	}
+	if found > 0 {
+		var b bytes.Buffer
+		for _, e := range fresh[len(fresh)-found:] {
+			b.WriteString(e.line())
+			st.ends[e.file] = max(st.ends[e.file], e.end)
+		}
+		if err := j.appendIndex(b.Bytes()); err != nil {
+			return false, err
+		}
+		j.tail = lastBytes(append(j.tail, b.Bytes()...))
+	}
+	j.n = st.count + len(fresh)
+	if len(fresh) > 0 || j.indexEnd != st.applied {
+		st.applied, st.tail, st.count = j.indexEnd, j.tail, j.n
+		if err := j.store.apply(fresh, st); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// readIndexFrom reads the index entries from byte off on. cut is where the
+// complete entries end, or -1 when one of them is from before the index
+// kept hashes (the index must then be rewritten).
+func readIndexFrom(path string, off int64) (entries []indexEntry, cut int64, err error) {
+	b, err := readFrom(path, off)
+	if err != nil {
+		return nil, 0, fmt.Errorf("sink index: %w", err)
+	}
+	cut = off
+	for len(b) > 0 {
+		nl := bytes.IndexByte(b, '\n')
+		if nl < 0 {
+			break
+		}
+		e, ok := parseIndexLine(string(b[:nl]))
+		if !ok {
+			break
+		}
+		if e.old {
+			return nil, -1, nil
+		}
+		entries = append(entries, e)
+		cut += int64(nl) + 1
+		b = b[nl+1:]
+	}
+	return entries, cut, nil
+}
+
+// readFrom reads the file at path from byte off to its end.
+func readFrom(path string, off int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if _, err := f.Seek(off, io.SeekStart); err != nil {
+		return nil, err
+	}
+	return io.ReadAll(f)
+}
+
+// endsLine reports whether the file at path has a line end just before end
+// (or end is 0).
+func endsLine(path string, end int64) bool {
+	if end == 0 {
+		return true
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	b := make([]byte, 1)
+	_, err = f.ReadAt(b, end-1)
+	return err == nil && b[0] == '\n'
+}
+
+func truncateSync(path string, size int64) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	err = f.Truncate(size)
+	if err == nil {
+		err = f.Sync()
+	}
+	return errors.Join(err, f.Close())
 }

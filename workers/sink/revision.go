@@ -1,10 +1,6 @@
 package sink
 
-import (
-	"strconv"
-
-	"github.com/dewire/dewire/pipeline/article"
-)
+import "github.com/dewire/dewire/pipeline/article"
 
 // FlagRevisionReassigned marks a record the sink stored under another
 // revision than the one it arrived with; the message names both.
@@ -57,5 +53,3 @@ func ResolveRevision(held map[int]string, rev int, hash string) (store int, dup 
 
 // Reassign is article.Reassign.
 func Reassign(a *article.Article, rev int) *article.Article { return article.Reassign(a, rev) }
-
-func key(id string, rev int) string { return id + "@" + strconv.Itoa(rev) }

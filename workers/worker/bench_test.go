@@ -36,36 +36,44 @@ import (
 // writing JSONL and TMX with fsync. It reports articles/s (ingest start to
 // the last record stored), CPU per article and peak heap, for file storage
 // with and without fsync on every write, on one server and a three-node
-// loopback cluster with replicas 3.
+// loopback cluster with replicas 3. Before the pipeline, the same server
+// carries b.N messages through the same consumers with no work
+// (brokerCeiling, see BenchmarkBrokerCeiling); the case reports that rate
+// and the pipeline's share of it.
 //
-//	go test -run '^$' -bench Pipeline -benchtime 3000x ./workers/worker/
+//	go test -run '^$' -bench Pipeline -benchtime 3000x -benchmem ./workers/worker/
 func BenchmarkPipeline(b *testing.B) {
-	for _, tc := range []struct {
-		name     string
-		durable  bool
-		replicas int
-	}{
-		{"file/replicas=1", false, 1},
-		{"durable/replicas=1", true, 1},
-		{"file/replicas=3", false, 3},
-		{"durable/replicas=3", true, 3},
-	} {
+	for _, tc := range pipelineCases {
 		b.Run(tc.name, func(b *testing.B) {
-			opts := []natstest.Option{func(o *server.Options) { o.MaxPayload = 8 << 20; o.SyncAlways = tc.durable }}
-			var urls string
-			if tc.replicas == 1 {
-				urls = natstest.Server(b, opts...).URL()
-			} else {
-				c := natstest.Cluster(b, 3, opts...)
-				var us []string
-				for _, n := range c.Nodes {
-					us = append(us, n.URL())
-				}
-				urls = strings.Join(us, ",")
-			}
-			benchPipeline(b, urls, tc.replicas)
+			benchPipeline(b, pipelineServer(b, tc.durable, tc.replicas), tc.replicas)
 		})
 	}
+}
+
+var pipelineCases = []struct {
+	name     string
+	durable  bool
+	replicas int
+}{
+	{"file/replicas=1", false, 1},
+	{"durable/replicas=1", true, 1},
+	{"file/replicas=3", false, 3},
+	{"durable/replicas=3", true, 3},
+}
+
+// pipelineServer starts one server, or a three-node loopback cluster, with
+// file storage, fsync on every write when durable, and returns its URLs.
+func pipelineServer(b *testing.B, durable bool, replicas int) string {
+	opts := []natstest.Option{func(o *server.Options) { o.MaxPayload = 8 << 20; o.SyncAlways = durable }}
+	if replicas == 1 {
+		return natstest.Server(b, opts...).URL()
+	}
+	c := natstest.Cluster(b, 3, opts...)
+	var us []string
+	for _, n := range c.Nodes {
+		us = append(us, n.URL())
+	}
+	return strings.Join(us, ",")
 }
 
 func benchPipeline(b *testing.B, urls string, replicas int) {
@@ -78,6 +86,7 @@ func benchPipeline(b *testing.B, urls string, replicas int) {
 		b.Fatal(err)
 	}
 	nc.Close()
+	ceiling := brokerCeiling(b, urls, b.N)
 	de, err := normalize.New("de")
 	if err != nil {
 		b.Fatal(err)
@@ -135,6 +144,7 @@ func benchPipeline(b *testing.B, urls string, replicas int) {
 	defer close(stopPeak)
 
 	cpu0 := cpuTime()
+	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
 	if err := worker.Run(ctx, ing); err != nil {
@@ -147,7 +157,10 @@ func benchPipeline(b *testing.B, urls string, replicas int) {
 	}
 	elapsed := time.Since(start)
 	b.StopTimer()
-	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "articles/s")
+	rate := float64(b.N) / elapsed.Seconds()
+	b.ReportMetric(rate, "articles/s")
+	b.ReportMetric(ceiling, "ceiling-msgs/s")
+	b.ReportMetric(rate/ceiling, "x-ceiling")
 	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N)/1000, "cpu-ms/article")
 	b.ReportMetric(float64(peak.Load())/(1<<20), "peak-heap-MiB")
 }

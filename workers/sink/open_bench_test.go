@@ -1,0 +1,189 @@
+package sink_test
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dewire/dewire/pipeline/article"
+	"github.com/dewire/dewire/workers/sink"
+)
+
+// openHelperEnv makes the test binary open the sink folder it names, print
+// how long that took and the process's peak RSS, and exit: a fresh process
+// per measurement, so the RSS is the sink's alone.
+const openHelperEnv = "DEWIRE_SINK_OPEN_HELPER"
+
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(openHelperEnv); dir != "" {
+		os.Exit(openHelper(dir))
+	}
+	os.Exit(m.Run())
+}
+
+func openHelper(dir string) int {
+	start := time.Now()
+	j, err := sink.OpenJSONL(dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	took := time.Since(start)
+	_, _, ok := j.Latest("r0000042")
+	n := j.Len()
+	j.Close()
+	fmt.Printf("open_ns %d rss_kb %d records %d found %v\n", took.Nanoseconds(), peakRSS(), n, ok)
+	return 0
+}
+
+// peakRSS is VmHWM from /proc/self/status, in KiB (0 where there is none).
+func peakRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		if f := strings.Fields(sc.Text()); len(f) >= 2 && f[0] == "VmHWM:" {
+			n, _ := strconv.ParseInt(f[1], 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// writeArchive lays out n records over 30 days as the sink writes them:
+// the data files and a complete index.tsv.
+func writeArchive(b *testing.B, dir string, n int) {
+	b.Helper()
+	day0 := time.Date(2026, 10, 1, 6, 0, 0, 0, time.UTC)
+	idx, err := os.Create(filepath.Join(dir, "index.tsv"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	iw := bufio.NewWriterSize(idx, 1<<20)
+	const days = 30
+	per := (n + days - 1) / days
+	for d := range days {
+		at := day0.Add(time.Duration(d) * 24 * time.Hour)
+		name := "articles-" + at.Format(time.DateOnly) + ".jsonl"
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		w := bufio.NewWriterSize(f, 1<<20)
+		var end int64
+		for i := d * per; i < min(n, (d+1)*per); i++ {
+			a := &article.Article{
+				Schema: article.Schema, ID: fmt.Sprintf("r%07d", i), Rev: 1, Hash: fmt.Sprintf("%016x", i*7919),
+				Source: article.Source{Name: "wire", IngestedAt: at},
+				DE:     article.Text{Title: "Titel " + strconv.Itoa(i), Paragraphs: []string{"Ein kurzer Absatz über die Lage.", "Noch ein Absatz."}},
+				EN:     &article.Text{Title: "Title " + strconv.Itoa(i), Paragraphs: []string{"A short paragraph on the situation.", "Another paragraph."}},
+			}
+			line, err := json.Marshal(a)
+			if err != nil {
+				b.Fatal(err)
+			}
+			w.Write(append(line, '\n'))
+			end += int64(len(line)) + 1
+			fmt.Fprintf(iw, "%s@1\t%s\t%d\t%s\n", a.ID, name, end, a.Hash)
+		}
+		if err := w.Flush(); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+	}
+	if err := iw.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	idx.Close()
+}
+
+// openInChild runs the open helper on dir and returns its figures.
+func openInChild(b *testing.B, dir string) (took time.Duration, rssKB int64) {
+	b.Helper()
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), openHelperEnv+"="+dir)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		b.Fatalf("open helper: %v\n%s", err, out)
+	}
+	var ns int64
+	var n int
+	var found bool
+	if _, err := fmt.Sscanf(string(out), "open_ns %d rss_kb %d records %d found %v", &ns, &rssKB, &n, &found); err != nil || !found {
+		b.Fatalf("open helper printed %q (%v)", out, err)
+	}
+	return time.Duration(ns), rssKB
+}
+
+// BenchmarkOpenJSONL measures a sink's start-up on an archive of
+// DEWIRE_SINK_BENCH_RECORDS records (default 100,000): the time OpenJSONL
+// takes and the peak RSS of a process that only opens it. The first open,
+// which builds what later ones start from, is logged apart.
+func BenchmarkOpenJSONL(b *testing.B) {
+	n := 100_000
+	if s := os.Getenv("DEWIRE_SINK_BENCH_RECORDS"); s != "" {
+		var err error
+		if n, err = strconv.Atoi(s); err != nil || n < 100 {
+			b.Fatalf("DEWIRE_SINK_BENCH_RECORDS=%q: want a number ≥ 100", s)
+		}
+	}
+	dir := b.TempDir()
+	writeArchive(b, dir, n)
+	first, firstRSS := openInChild(b, dir)
+	b.Logf("%d records: first open %v, peak RSS %d MiB", n, first, firstRSS>>10)
+	b.Run(fmt.Sprintf("records=%d", n), func(b *testing.B) {
+		var total time.Duration
+		var peak int64
+		for i := 0; i < b.N; i++ {
+			took, rss := openInChild(b, dir)
+			b.Logf("open %d: %v, peak RSS %d MiB", i+1, took, rss>>10)
+			total += took
+			peak = max(peak, rss)
+		}
+		b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "open-ms")
+		b.ReportMetric(float64(peak)/1024, "peak-RSS-MiB")
+	})
+}
+
+// BenchmarkJSONLWrite stores distinct 3 KB records from 64 writers at once,
+// as the sink consumer does (group commit, fsync per batch).
+//
+//	go test -run '^$' -bench JSONLWrite -benchmem ./workers/sink/
+func BenchmarkJSONLWrite(b *testing.B) {
+	j, err := sink.OpenJSONL(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer j.Close()
+	para := strings.Repeat("Der Präsident sagte am Montag in Baku, die Gespräche würden fortgesetzt. ", 12)
+	var next atomic.Int64
+	b.ReportAllocs()
+	b.SetParallelism(32)
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			i := next.Add(1)
+			a := &article.Article{
+				Schema: article.Schema, ID: fmt.Sprintf("w%08d", i), Rev: 1, Hash: fmt.Sprintf("%016x", i),
+				Source: article.Source{Name: "wire", IngestedAt: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)},
+				DE:     article.Text{Title: "Titel", Paragraphs: []string{para, para}},
+				EN:     &article.Text{Title: "Title", Paragraphs: []string{para, para}},
+			}
+			if _, err := j.Write(a); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+}
