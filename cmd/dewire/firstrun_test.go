@@ -106,25 +106,17 @@ func firstRunEnv(t *testing.T) (modelDir, in string) {
 // engines returns the engine names of the records under out.
 func recordEngines(t *testing.T, out string) []string {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(out, "articles-*.jsonl"))
+	recs, err := sink.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var names []string
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
+	for _, r := range recs {
+		name := "?"
+		if r.Engine != nil {
+			name = r.Engine.Name
 		}
-		recs, err := sink.ReadJSONL(fh)
-		fh.Close()
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range recs {
-			name := "?"
-			if r.Engine != nil {
-				name = r.Engine.Name
-			}
-			names = append(names, name)
-		}
+		names = append(names, name)
 	}
 	return names
 }

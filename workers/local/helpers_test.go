@@ -106,19 +106,9 @@ func writeJSONL(t testing.TB, dir string, from, n int) string {
 // readSink returns every record in the sink folder.
 func readSink(t testing.TB, dir string) []*article.Article {
 	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(dir, "articles-*.jsonl"))
-	var all []*article.Article
-	for _, f := range files {
-		fh, err := os.Open(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		recs, err := sink.ReadJSONL(fh)
-		fh.Close()
-		if err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		all = append(all, recs...)
+	all, err := sink.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return all
 }

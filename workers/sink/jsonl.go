@@ -971,3 +971,27 @@ func truncateSync(path string, size int64) error {
 	}
 	return errors.Join(err, f.Close())
 }
+
+// ReadDir decodes every record of the articles-*.jsonl files in dir, in
+// file-name (day) order.
+func ReadDir(dir string) ([]*article.Article, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "articles-*.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	var all []*article.Article
+	for _, f := range files {
+		fh, err := os.Open(f)
+		if err != nil {
+			return all, err
+		}
+		recs, err := ReadJSONL(fh)
+		fh.Close()
+		all = append(all, recs...)
+		if err != nil {
+			return all, fmt.Errorf("%s: %w", f, err)
+		}
+	}
+	return all, nil
+}
