@@ -84,7 +84,7 @@ n of the input. --json prints the record with every edit and flag instead.`,
 				en := a.DE
 				a.EN, a.DE = &en, article.Text{}
 			}
-			n.Article(a)
+			n.Apply(a, nil)
 			if asJSON {
 				return printJSON(cmd.OutOrStdout(), a)
 			}
@@ -126,14 +126,14 @@ func newTranslateCmd(g *globalFlags) *cobra.Command {
 				return startupError(err)
 			}
 			tr := translate.NewTranslator(eng, mt.NewMemoryTM())
-			de.Article(a)
+			de.Apply(a, nil)
 			if err := tr.Translate(ctx, a); err != nil {
 				if errors.Is(err, mt.ErrAuth) {
 					return fmt.Errorf("%w (check the engine's key)", err)
 				}
 				return err
 			}
-			en.Article(a)
+			en.Apply(a, nil)
 			return printJSON(cmd.OutOrStdout(), a)
 		},
 	}

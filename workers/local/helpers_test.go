@@ -1,6 +1,7 @@
 package local_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dewire/dewire/internal/schematest"
 	"github.com/dewire/dewire/pipeline/article"
 	"github.com/dewire/dewire/pipeline/intake"
 	"github.com/dewire/dewire/pipeline/langid"
@@ -109,6 +111,11 @@ func readSink(t testing.TB, dir string) []*article.Article {
 	files, _ := filepath.Glob(filepath.Join(dir, "articles-*.jsonl"))
 	var all []*article.Article
 	for _, f := range files {
+		if body, err := os.ReadFile(f); err == nil {
+			for _, line := range bytes.Split(bytes.TrimSpace(body), []byte("\n")) {
+				schematest.Validate(t, line) // every record a test produces meets schema/article.v1.json
+			}
+		}
 		fh, err := os.Open(f)
 		if err != nil {
 			t.Fatal(err)
