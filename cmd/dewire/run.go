@@ -19,6 +19,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/dewire/dewire/pipeline/intake"
+	pnorm "github.com/dewire/dewire/pipeline/normalize"
 	"github.com/dewire/dewire/workers/local"
 	"github.com/dewire/dewire/workers/stage"
 	"github.com/dewire/dewire/workers/translate"
@@ -38,6 +39,7 @@ type runFlags struct {
 	sinks                               sinkFlags
 	topo                                topoFlags
 	feeds                               feedFlags
+	desk                                deskFlags
 }
 
 func newRunCmd(g *globalFlags) *cobra.Command {
@@ -66,7 +68,7 @@ Ctrl-C stops reading, lets in-flight articles finish, and exits.`,
 	fs.BoolVar(&f.watch, "watch", false, "keep watching the folders for new or changed files")
 	fs.DurationVar(&f.watchInterval, "watch-interval", 2*time.Second, "how often --watch looks at the folders")
 	fs.StringVar(&f.source, "source", "", "source name for every article (default: from the folder or file name)")
-	fs.StringVar(&f.httpAddr, "http-addr", "", "serve /metrics, /healthz, /readyz and POST /articles on this address")
+	fs.StringVar(&f.httpAddr, "http-addr", "", "serve the desk (pages, /feed.atom, /api/articles), /metrics, /healthz, /readyz and POST /articles on this address")
 	fs.IntVar(&f.concurrency, "concurrency", 32, "articles in flight per stage")
 	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto (a bar on a terminal), bar, none")
 	f.feeds.register(fs)
@@ -75,6 +77,7 @@ Ctrl-C stops reading, lets in-flight articles finish, and exits.`,
 	f.eng.register(fs)
 	f.sinks.register(fs)
 	f.topo.register(fs)
+	f.desk.register(fs)
 	envHelp(fs)
 	return cmd
 }
@@ -101,6 +104,11 @@ func runPipeline(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string)
 			log.Warn("shutdown", zap.Error(err))
 		}
 	}()
+	if f.httpAddr != "" {
+		if err := f.desk.start(ctx, p.JetStream(), probes.Mux, log); err != nil {
+			return err
+		}
+	}
 	if err := probes.Serve(ctx, f.httpAddr, log); err != nil {
 		return startupError(err)
 	}
@@ -151,7 +159,7 @@ func startLocal(ctx context.Context, f *runFlags, reader *intake.Reader, log *za
 	}
 	p, err := local.Start(ctx, local.Config{
 		DataDir: f.data, OutDir: f.out, Listen: f.listen, Durable: f.durable,
-		Reader: reader, NormDE: de, NormEN: en, Sink: so,
+		Reader: reader, NormDE: de, NormEN: en, Sink: so, DeskNames: &pnorm.DeskNames{},
 		Translate: translate.Options{EngineConfig: f.eng.config()},
 		Feeds:     f.feeds.urls, FeedInterval: f.feeds.interval,
 		Concurrency: f.concurrency, Topology: &topo, Log: log,
