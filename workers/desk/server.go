@@ -231,7 +231,7 @@ func editKind(rule string) string {
 		return "punctuation"
 	case strings.HasPrefix(rule, "debris"):
 		return "debris"
-	case strings.HasPrefix(rule, "names"):
+	case strings.HasPrefix(rule, "names"), strings.HasPrefix(rule, "entity"):
 		return "names"
 	}
 	return "other"
