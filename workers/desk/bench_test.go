@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"testing"
 	"time"
 
@@ -84,7 +85,11 @@ func BenchmarkDesk100k(b *testing.B) {
 	case <-ctx.Done():
 		b.Fatal("the desk did not catch up")
 	}
-	b.Logf("desk read %d records in %v", d.Len(), time.Since(begin))
+	took := time.Since(begin)
+	var ms runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&ms)
+	b.Logf("desk read %d records in %v; heap in use after GC %d MiB (the records, the server and the desk's index)", d.Len(), took, ms.HeapInuse>>20)
 	if d.Len() != benchArticles {
 		b.Fatalf("desk holds %d articles, want %d", d.Len(), benchArticles)
 	}

@@ -50,6 +50,7 @@ type Filter struct {
 type entry struct {
 	Summary
 	dead  bool            // a later revision replaced it in the list
+	day   string          // Time's UTC date, YYYY-MM-DD
 	flags []string        // the code of each flag, by index, for the open count
 	forms map[string]bool // lower-case entity ids and forms
 }
@@ -62,10 +63,11 @@ type index struct {
 	byID     map[string]*entry
 	words    map[string][]int32 // word → positions in list, ascending
 	reviewed map[string]bool    // reviewKey(id, rev, n)
+	srcs     map[string]int     // source → articles listed
 }
 
 func newIndex() *index {
-	return &index{byID: map[string]*entry{}, words: map[string][]int32{}, reviewed: map[string]bool{}}
+	return &index{byID: map[string]*entry{}, words: map[string][]int32{}, reviewed: map[string]bool{}, srcs: map[string]int{}}
 }
 
 // add indexes one record read at seq and returns its summary.
@@ -77,6 +79,7 @@ func (x *index) add(a *article.Article, seq uint64) Summary {
 	if a.Source.PublishedAt != nil {
 		e.Time = *a.Source.PublishedAt
 	}
+	e.day = e.Time.UTC().Format("2006-01-02")
 	e.TitleDE = a.DE.Title
 	if a.EN != nil {
 		e.TitleEN = a.EN.Title
@@ -106,12 +109,16 @@ func (x *index) add(a *article.Article, seq uint64) Summary {
 			return old.Summary // an older revision arriving late changes nothing
 		}
 		old.dead = true
+		if x.srcs[old.Source]--; x.srcs[old.Source] <= 0 {
+			delete(x.srcs, old.Source)
+		}
 		e.Revisions = append(e.Revisions, old.Revisions...)
 	}
 	e.Revisions = append(e.Revisions, RevRef{Rev: a.Rev, Seq: seq})
 	pos := int32(len(x.list))
 	x.list = append(x.list, e)
 	x.byID[a.ID] = e
+	x.srcs[e.Source]++
 	for w := range articleWords(a) {
 		x.words[w] = append(x.words[w], pos)
 	}
@@ -170,12 +177,8 @@ func (x *index) Len() int {
 func (x *index) sources() []string {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	set := map[string]bool{}
-	for _, e := range x.byID {
-		set[e.Source] = true
-	}
-	out := make([]string, 0, len(set))
-	for s := range set {
+	out := make([]string, 0, len(x.srcs))
+	for s := range x.srcs {
 		out = append(out, s)
 	}
 	sort.Strings(out)
@@ -206,7 +209,7 @@ func (x *index) find(f Filter) Page {
 		if e.dead || (f.Source != "" && e.Source != f.Source) || (entity != "" && !e.forms[entity]) {
 			return false
 		}
-		if f.Date != "" && e.Time.UTC().Format("2006-01-02") != f.Date {
+		if f.Date != "" && e.day != f.Date {
 			return false
 		}
 		if !f.Since.IsZero() && e.Time.Before(f.Since) {
