@@ -35,9 +35,9 @@ func fillClean(b *testing.B, js jetstream.JetStream, n int) {
 		src := fmt.Sprintf("agentur-%02d", i%20)
 		para := fmt.Sprintf("Nach Angaben aus %s wurden die %s am Montag fortgesetzt; Meldung %d.", w1, w2, i)
 		a := &article.Article{Schema: article.Schema, ID: fmt.Sprintf("%032x", i), Rev: 1,
-			Source: article.Source{Name: src, IngestedAt: start.Add(time.Duration(i) * time.Minute)},
-			DE:     article.Text{Title: w1 + " und " + w2 + fmt.Sprintf(" Nr. %d", i), Paragraphs: []string{para}},
-			EN:     &article.Text{Title: fmt.Sprintf("%s and %s no. %d", w1, w2, i), Paragraphs: []string{para}},
+			Source:   article.Source{Name: src, IngestedAt: start.Add(time.Duration(i) * time.Minute)},
+			DE:       article.Text{Title: w1 + " und " + w2 + fmt.Sprintf(" Nr. %d", i), Paragraphs: []string{para}},
+			EN:       &article.Text{Title: fmt.Sprintf("%s and %s no. %d", w1, w2, i), Paragraphs: []string{para}},
 			Entities: []article.Entity{{ID: "e-" + w1, DE: w1, EN: w1}}}
 		if i%10 == 0 {
 			a.Flags = []article.Flag{{Code: "quote.opening_restored", Message: "check"}}
