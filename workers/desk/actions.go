@@ -175,12 +175,9 @@ func (d *Desk) Reprocess(ctx context.Context, who, id string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	if d.pub == nil {
-		revs, err := ingest.NewKVRevisions(ctx, d.js, bus.BucketRevisions)
-		if err != nil {
-			return 0, fmt.Errorf("desk: reprocess: %w", err)
-		}
-		d.pub = &ingest.Publisher{JS: d.js, Revisions: revs, Now: d.opt.Now}
+	pub, err := d.publisher(ctx)
+	if err != nil {
+		return 0, err
 	}
 	now := d.opt.Now().UTC()
 	de := undoEdits(a, "de")
@@ -190,7 +187,7 @@ func (d *Desk) Reprocess(ctx context.Context, who, id string) (int, error) {
 	sum := sha256.Sum256([]byte(article.ContentHash(&de) + "\x00reprocess\x00" + a.Key() + "\x00" + now.Format(time.RFC3339Nano)))
 	next := &article.Article{Schema: article.Schema, ID: a.ID, Hash: hex.EncodeToString(sum[:]), Source: src, Lang: a.Lang, DE: de,
 		Flags: []article.Flag{{Stage: article.StageIngest, Code: FlagReprocessed, Message: fmt.Sprintf("rev %d reprocessed at the desk by %s", a.Rev, who)}}}
-	if _, err := d.pub.Article(ctx, next); err != nil {
+	if _, err := pub.Article(ctx, next); err != nil {
 		return 0, fmt.Errorf("desk: reprocess %s: %w", a.Key(), err)
 	}
 	return next.Rev, d.audit(ctx, Audit{Who: who, At: now, Action: ActionReprocess, ID: a.ID, Rev: a.Rev, Detail: map[string]int{"new_rev": next.Rev}})
@@ -221,4 +218,17 @@ func undoEdits(a *article.Article, lang string) article.Text {
 		return article.Text{Title: t.Title, Lead: t.Lead, Paragraphs: append([]string(nil), t.Paragraphs...)}
 	}
 	return out
+}
+
+func (d *Desk) publisher(ctx context.Context) (*ingest.Publisher, error) {
+	d.pubMu.Lock()
+	defer d.pubMu.Unlock()
+	if d.pub == nil {
+		revs, err := ingest.NewKVRevisions(ctx, d.js, bus.BucketRevisions)
+		if err != nil {
+			return nil, fmt.Errorf("desk: reprocess: %w", err)
+		}
+		d.pub = &ingest.Publisher{JS: d.js, Revisions: revs, Now: d.opt.Now}
+	}
+	return d.pub, nil
 }

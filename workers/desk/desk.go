@@ -37,7 +37,8 @@ type Desk struct {
 	log     *zap.Logger
 	idx     *index
 	secret  []byte // signs sessions; new on every start
-	pub     *ingest.Publisher
+	pubMu   sync.Mutex
+	pub     *ingest.Publisher // made on the first reprocess
 	caughtU chan struct{}
 	once    sync.Once
 

@@ -3,6 +3,7 @@ package desk_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -355,3 +356,72 @@ func TestANameAddedAtTheDeskAppliesToTheNextArticleAndReprocess(t *testing.T) {
 }
 
 func itoa(n uint64) string { return strconv.FormatUint(n, 10) }
+
+func TestFiltersSelectExactlyTheMatchingArticles(t *testing.T) {
+	e := startDesk(t)
+	var all desk.Page
+	getJSON(t, e.url+"/api/articles?limit=500", &all)
+	has := func(list []string, v string) bool {
+		for _, x := range list {
+			if x == v {
+				return true
+			}
+		}
+		return false
+	}
+	first := all.Articles[len(all.Articles)-1]
+	day := first.Time.UTC().Format("2006-01-02")
+	for _, tc := range []struct {
+		name, query string
+		want        func(desk.Summary) bool
+	}{
+		{"by source", "source=" + url.QueryEscape(first.Source), func(s desk.Summary) bool { return s.Source == first.Source }},
+		{"by flag code", "flag=entity.mismatch", func(s desk.Summary) bool { return has(s.FlagCodes, "entity.mismatch") }},
+		{"by entity id", "entity=ilham-aliyev", func(s desk.Summary) bool { return has(s.Entities, "ilham-aliyev") }},
+		{"by date", "date=" + day, func(s desk.Summary) bool { return s.Time.UTC().Format("2006-01-02") == day }},
+		{"since", "since=" + url.QueryEscape(first.Time.UTC().Format(time.RFC3339)), func(s desk.Summary) bool { return !s.Time.Before(first.Time.Truncate(time.Second)) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got desk.Page
+			getJSON(t, e.url+"/api/articles?limit=500&"+tc.query, &got)
+			want := 0
+			for _, s := range all.Articles {
+				if tc.want(s) {
+					want++
+				}
+			}
+			if want == 0 {
+				t.Fatalf("the examples have no article for %s", tc.query)
+			}
+			if len(got.Articles) != want {
+				t.Errorf("%s: %d articles, want %d", tc.query, len(got.Articles), want)
+			}
+			for _, s := range got.Articles {
+				if !tc.want(s) {
+					t.Errorf("%s: %s does not match", tc.query, s.ID)
+				}
+			}
+		})
+	}
+	resp, err := http.Get(e.url + "/api/articles?date=yesterday")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("a bad date answered %d, want 400", resp.StatusCode)
+	}
+}
+
+func TestEditorsFile(t *testing.T) {
+	got, err := desk.ParseEditors(strings.NewReader("# desk\nErika:erika-token-0123456789\n\nbare-token-0123456789abc\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["erika-token-0123456789"] != "Erika" || got["bare-token-0123456789abc"] != "editor" || len(got) != 2 {
+		t.Errorf("editors %v", got)
+	}
+	if _, err := desk.ParseEditors(strings.NewReader("Erika:short\n")); !errors.Is(err, desk.ErrEditors) {
+		t.Errorf("a short token: %v, want ErrEditors", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/xml"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -74,7 +75,7 @@ func (d *Desk) feed(w http.ResponseWriter, r *http.Request) {
 	if r.TLS != nil {
 		base = "https://" + r.Host
 	}
-	f := atomFeed{Lang: lang, ID: "tag:dewire," + "2026:desk:" + lang + ":" + q.Get("source"),
+	f := atomFeed{Lang: lang, ID: "urn:dewire:feed:" + lang + ":" + url.PathEscape(q.Get("source")),
 		Title: d.opt.Title + " (" + lang + ")", Author: atomPerson{Name: "dewire"},
 		Links: []atomLink{{Rel: "self", Href: base + self, Type: "application/atom+xml"}, {Rel: "alternate", Href: base + "/", Type: "text/html"}}}
 	if q.Get("source") != "" {
@@ -112,6 +113,9 @@ func (d *Desk) feed(w http.ResponseWriter, r *http.Request) {
 			e.Summary = &atomText{Type: "text", Body: xmlText(t.Lead)}
 		}
 		f.Entries = append(f.Entries, e)
+	}
+	if len(f.Entries) == 0 {
+		updated = d.opt.Now().UTC()
 	}
 	f.Updated = updated.Format(time.RFC3339)
 	w.Header().Set("Content-Type", "application/atom+xml; charset=utf-8")

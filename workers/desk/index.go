@@ -113,6 +113,9 @@ func (x *index) add(a *article.Article, seq uint64) Summary {
 			delete(x.srcs, old.Source)
 		}
 		e.Revisions = append(e.Revisions, old.Revisions...)
+		if n := len(e.Revisions); n > 0 && e.Revisions[n-1].Rev == a.Rev {
+			e.Revisions = e.Revisions[:n-1] // the same revision again: the later copy stands
+		}
 	}
 	e.Revisions = append(e.Revisions, RevRef{Rev: a.Rev, Seq: seq})
 	pos := int32(len(x.list))
