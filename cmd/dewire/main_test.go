@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dewire/dewire/internal/schematest"
 	"github.com/dewire/dewire/internal/testenv"
 
 	"github.com/dewire/dewire/pipeline/intake"
@@ -36,6 +37,11 @@ func sinkRecords(t *testing.T, dir string) int {
 	files, _ := filepath.Glob(filepath.Join(dir, "articles-*.jsonl"))
 	n := 0
 	for _, f := range files {
+		if body, err := os.ReadFile(f); err == nil {
+			for _, line := range bytes.Split(bytes.TrimSpace(body), []byte("\n")) {
+				schematest.Validate(t, line) // every record a run writes meets schema/article.v1.json
+			}
+		}
 		fh, err := os.Open(f)
 		if err != nil {
 			t.Fatal(err)
