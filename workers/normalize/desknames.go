@@ -24,9 +24,12 @@ const DeskNamePrefix = "name."
 // WatchDeskNames keeps desk up to date with bus.BucketDeskNames until ctx
 // ends: every change to the bucket rebuilds the desk's names, so the next
 // article a normalize worker handles uses them. Binding the bucket is
-// retried like a consumer.
+// retried like a consumer, but without touching /readyz: a worker whose
+// credentials do not reach the bucket still normalizes, with the gazetteer.
 func WatchDeskNames(ctx context.Context, env stage.Env, desk *pnorm.DeskNames) error {
-	return env.Retry(ctx, "desk names", func(ctx context.Context) error {
+	quiet := env
+	quiet.Health = nil
+	return quiet.Retry(ctx, "desk names", func(ctx context.Context) error {
 		bctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		kv, err := env.JS.KeyValue(bctx, bus.BucketDeskNames)
 		cancel()
@@ -38,7 +41,6 @@ func WatchDeskNames(ctx context.Context, env stage.Env, desk *pnorm.DeskNames) e
 			return fmt.Errorf("desk names watch: %w", err)
 		}
 		defer w.Stop()
-		env.Health.Set("desk names", nil)
 		entities := map[string]pnames.Entity{}
 		live := false // the initial values have all arrived
 		for {
