@@ -42,7 +42,7 @@ func Validate(t testing.TB, data []byte) {
 		t.Fatalf("record is not JSON: %v", err)
 	}
 	if err := Schema(t).Validate(v); err != nil {
-		t.Errorf("record violates schema/article.v1.json: %v\n%s", err, data)
+		t.Errorf("record violates schema/article.v1.json: %#v\n%s", err, data)
 	}
 }
 

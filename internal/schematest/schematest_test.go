@@ -24,6 +24,10 @@ func TestTheSchemaTellsGoodRecordsFromBad(t *testing.T) {
 	if err := check(t, valid); err != nil {
 		t.Fatalf("a minimal record is refused: %v", err)
 	}
+	rejection := strings.Replace(strings.Replace(valid, `"rev":1`, `"rev":0`, 1), `"trace":[]`, `"trace":[],"reject":{"code":"lang.not_german","reason":"English"}`, 1)
+	if err := check(t, rejection); err != nil {
+		t.Fatalf("a rejection record (rev 0) is refused: %v", err)
+	}
 	for _, tc := range []struct{ name, from, to string }{
 		{"a null list", `"flags":[]`, `"flags":null`},
 		{"a missing list", `,"edits":[]`, ``},

@@ -16,6 +16,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/dewire/dewire/internal/schematest"
 	"github.com/dewire/dewire/internal/testenv"
 	"github.com/dewire/dewire/pipeline/article"
 	"github.com/dewire/dewire/pipeline/mt"
@@ -85,6 +86,24 @@ func TestSegmentsAndTMXCarryTheFinalEnglish(t *testing.T) {
 	tmx.Close()
 
 	recs := readSink(t, cfg.OutDir) // validates every line against the schema
+	rejected, err := p.JetStream().Stream(ctx, bus.StreamRejected)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := rejected.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.State.Msgs < 2 {
+		t.Errorf("%d rejection records, want the two foreign-language examples", info.State.Msgs)
+	}
+	for seq := info.State.FirstSeq; seq <= info.State.LastSeq; seq++ {
+		m, err := rejected.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		schematest.Validate(t, m.Data) // rejection records follow the schema too
+	}
 	if len(recs) < 2 {
 		t.Fatalf("%d records, want the seed and the examples", len(recs))
 	}
