@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dewire/dewire/internal/schematest"
 	"github.com/dewire/dewire/internal/testenv"
 
 	"github.com/dewire/dewire/pipeline/intake"
@@ -33,6 +34,7 @@ func dewire(t *testing.T, ctx context.Context, stdin string, args ...string) (in
 
 func sinkRecords(t *testing.T, dir string) int {
 	t.Helper()
+	schematest.ValidateDir(t, dir) // every record a run writes meets schema/article.v1.json
 	recs, err := sink.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)

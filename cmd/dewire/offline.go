@@ -149,14 +149,14 @@ func newTranslateCmd(g *globalFlags) *cobra.Command {
 				return startupError(err)
 			}
 			tr := translate.NewTranslator(eng, mt.NewMemoryTM())
-			de.Article(a)
+			de.Apply(a, nil)
 			if err := tr.Translate(ctx, a); err != nil {
 				if errors.Is(err, mt.ErrAuth) {
 					return fmt.Errorf("%w (check the engine's key)", err)
 				}
 				return err
 			}
-			en.Article(a)
+			en.Apply(a, nil)
 			return printJSON(cmd.OutOrStdout(), a)
 		},
 	}

@@ -43,7 +43,7 @@ func newRoot() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "auto", "log format: auto (console on a terminal, JSON otherwise), console, json")
 	root.AddCommand(newRunCmd(g), newWorkerCmd(g), newSetupCmd(g), newReplayCmd(g),
-		newNormalizeCmd(g), newTranslateCmd(g), newModelCmd(g), newVersionCmd())
+		newNormalizeCmd(g), newTranslateCmd(g), newModelCmd(g), newDeskCmd(g), newVersionCmd())
 	root.Args = unknownCommand
 	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 	markUsage(root)

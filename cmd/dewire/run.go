@@ -19,6 +19,7 @@ import (
 
 	"github.com/dewire/dewire/pipeline/intake"
 	"github.com/dewire/dewire/pipeline/modelstore"
+	pnorm "github.com/dewire/dewire/pipeline/normalize"
 	"github.com/dewire/dewire/workers/local"
 	"github.com/dewire/dewire/workers/stage"
 	"github.com/dewire/dewire/workers/translate"
@@ -43,6 +44,7 @@ type runFlags struct {
 	feeds                               feedFlags
 	doors                               httpDoorFlags
 	listenDoors                         listenFlags
+	desk                                deskFlags
 }
 
 func newRunCmd(g *globalFlags) *cobra.Command {
@@ -77,7 +79,7 @@ untranslated and says how to turn translation on.`,
 	fs.BoolVar(&f.watch, "watch", false, "keep watching the folders for new or changed files")
 	fs.DurationVar(&f.watchInterval, "watch-interval", 2*time.Second, "how often --watch looks at the folders")
 	fs.StringVar(&f.source, "source", "", "source name for every article (default: from the folder or file name)")
-	fs.StringVar(&f.httpAddr, "http-addr", "", "serve /metrics, /healthz, /readyz and POST /articles on this address (a port alone binds loopback)")
+	fs.StringVar(&f.httpAddr, "http-addr", "", "serve the desk (pages, /feed.atom, /api/articles), /metrics, /healthz, /readyz and POST /articles on this address (a port alone binds loopback)")
 	fs.IntVar(&f.concurrency, "concurrency", 32, "articles in flight per stage")
 	fs.StringVar(&f.progress, "progress", "auto", "progress display: auto (a bar on a terminal, plain lines on stderr otherwise), bar, plain, none")
 	fs.DurationVar(&f.progressInterval, "progress-interval", 5*time.Second, "how often --progress plain prints a line")
@@ -91,6 +93,7 @@ untranslated and says how to turn translation on.`,
 	f.topo.register(fs)
 	f.doors.register(fs)
 	f.listenDoors.register(fs)
+	f.desk.register(fs)
 	envHelp(fs)
 	return cmd
 }
@@ -154,6 +157,11 @@ func runPipeline(cmd *cobra.Command, g *globalFlags, f *runFlags, args []string)
 		}
 	}
 	defer closePipeline()
+	if f.httpAddr != "" {
+		if err := f.desk.start(ctx, p.JetStream(), probes.Mux, log); err != nil {
+			return err
+		}
+	}
 	if err := serveRunHTTP(ctx, f, probes, log); err != nil {
 		return err
 	}
@@ -233,7 +241,7 @@ func startLocal(ctx context.Context, f *runFlags, reader *intake.Reader, log *za
 	}
 	p, err := local.Start(ctx, local.Config{
 		DataDir: f.data, OutDir: f.out, Listen: f.listen, Durable: f.durable, Auth: auth, TLS: tls,
-		Reader: reader, NormDE: de, NormEN: en, Sink: so,
+		Reader: reader, NormDE: de, NormEN: en, Sink: so, DeskNames: &pnorm.DeskNames{},
 		Translate: translate.Options{EngineConfig: f.eng.config()},
 		Feeds:     f.feeds.urls, FeedInterval: f.feeds.interval,
 		Concurrency: f.concurrency, Topology: &topo, Log: log,

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dewire/dewire/pipeline/mt/engines"
+	pnorm "github.com/dewire/dewire/pipeline/normalize"
 	"github.com/dewire/dewire/workers/bus"
 	"github.com/dewire/dewire/workers/ingest"
 	wnorm "github.com/dewire/dewire/workers/normalize"
@@ -221,7 +222,7 @@ func runWorker(cmd *cobra.Command, g *globalFlags, f *workerFlags, kind string, 
 		if f.only == "de" {
 			en = nil
 		}
-		cfg.Normalize = wnorm.Options{DE: de, EN: en}
+		cfg.Normalize = wnorm.Options{DE: de, EN: en, DeskNames: &pnorm.DeskNames{}}
 	case worker.Translate:
 		cfg.Translate = translate.Options{EngineConfig: f.eng.config(), PauseProbe: f.pauseProbe}
 	case worker.Sink:

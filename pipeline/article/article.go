@@ -29,12 +29,12 @@ type Article struct {
 	Lang     Lang        `json:"lang"`
 	DE       Text        `json:"de"`
 	EN       *Text       `json:"en,omitempty"`
-	Segments []Segment   `json:"segments,omitempty"`
-	Entities []Entity    `json:"entities,omitempty"`
-	Edits    []Edit      `json:"edits,omitempty"`
-	Flags    []Flag      `json:"flags,omitempty"`
+	Segments []Segment   `json:"segments"` // [] until translated; see MarshalJSON
+	Entities []Entity    `json:"entities"`
+	Edits    []Edit      `json:"edits"`
+	Flags    []Flag      `json:"flags"`
 	Engine   *Engine     `json:"engine,omitempty"`
-	Trace    []TraceStep `json:"trace,omitempty"`
+	Trace    []TraceStep `json:"trace"`
 	Reject   *Reject     `json:"reject,omitempty"` // set only on articles.rejected.*
 }
 
@@ -88,7 +88,7 @@ type Entity struct {
 	Kind     string    `json:"kind,omitempty"` // person, place, org
 	DE       string    `json:"de"`
 	EN       string    `json:"en"`
-	Mentions []Mention `json:"mentions,omitempty"`
+	Mentions []Mention `json:"mentions"`
 }
 
 // Mention is one occurrence of an entity in a field.
@@ -98,16 +98,25 @@ type Mention struct {
 	Text   string `json:"text"`
 }
 
-// Edit is one change a stage made to the text. Offset is the byte offset in
-// the field's text as it stood just before this edit; edits are listed in the
-// order they were applied, so replaying them reproduces the result.
+// Edit is one change a stage made to the text of one field.
+//
+// Offset is the byte offset (UTF-8, not runes) of Before in the field's text
+// as it stood just before this edit; edits are listed in the order they were
+// applied, so replaying them in order reproduces the result.
+//
+// FinalOffset is the byte offset of After in the field's final text, the
+// text the record carries (see SetFinalOffsets): a UI highlights
+// text[FinalOffset:FinalOffset+len(After)] without replaying anything. When a
+// later edit changed part of After, the span at FinalOffset is what that
+// later edit left of it.
 type Edit struct {
-	Stage  string `json:"stage"`
-	Rule   string `json:"rule"`
-	Field  string `json:"field"`
-	Offset int    `json:"offset"`
-	Before string `json:"before"`
-	After  string `json:"after"`
+	Stage       string `json:"stage"`
+	Rule        string `json:"rule"`
+	Field       string `json:"field"`
+	Offset      int    `json:"offset"`
+	FinalOffset int    `json:"final_offset"`
+	Before      string `json:"before"`
+	After       string `json:"after"`
 	// Evidence says what justified the edit (a name edit's rule input:
 	// gazetteer entry, transliteration key, in-article unification);
 	// Confidence is how sure the stage was, 0–1 (0: not stated).

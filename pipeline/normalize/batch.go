@@ -81,7 +81,7 @@ func (b *Batch) Run(ctx context.Context, r io.Reader, o intake.Origin, w io.Writ
 			en := a.DE
 			a.EN, a.DE = &en, article.Text{}
 		}
-		if err := b.Normalizer.ArticleContext(ctx, a); err != nil {
+		if err := b.Normalizer.ApplyContext(ctx, a, nil); err != nil {
 			return err
 		}
 		if b.JSON {

@@ -38,6 +38,11 @@ func MoverConsumer(durable string) string { return "dlq-mover-" + durable }
 const (
 	BucketRevisions = "dewire_revisions"
 	BucketMemory    = "dewire_tm"
+	// BucketDeskNames holds the names a desk added (one entity per key);
+	// every normalize worker watches it.
+	BucketDeskNames = "dewire_desk_names"
+	// BucketDesk holds the desk's actions: reviewed flags and the audit log.
+	BucketDesk = "dewire_desk"
 )
 
 // Topology describes the streams, consumers and buckets. The zero value is
@@ -145,6 +150,8 @@ func (t Topology) Ensure(ctx context.Context, js jetstream.JetStream) error {
 	for _, kv := range []jetstream.KeyValueConfig{
 		{Bucket: BucketRevisions, Description: "latest revision and content hash per article id", History: 1, Storage: t.Storage, Replicas: t.Replicas},
 		{Bucket: BucketMemory, Description: "translation memory: engine, model and German segment to English", History: 1, Storage: t.Storage, Replicas: t.Replicas},
+		{Bucket: BucketDeskNames, Description: "names added or corrected at the desk, applied by every normalize worker", History: 8, Storage: t.Storage, Replicas: t.Replicas},
+		{Bucket: BucketDesk, Description: "desk actions (reviewed flags) and their audit log", History: 1, Storage: t.Storage, Replicas: t.Replicas},
 	} {
 		if _, err := js.CreateOrUpdateKeyValue(ctx, kv); err != nil {
 			return fmt.Errorf("kv %s: %w", kv.Bucket, err)

@@ -42,6 +42,8 @@ type fakeDeepL struct {
 	glossaries map[string][]mt.Term
 	calls      map[int]int // translate answers by status
 	chars      int
+	// english, when set, answers each text instead of "[en] " + glossary replacements.
+	english func(string) string
 }
 
 func (f *fakeDeepL) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -127,6 +129,10 @@ func (f *fakeDeepL) translate(w http.ResponseWriter, r *http.Request) {
 	out := make([]tr, len(req.Text))
 	for i, text := range req.Text {
 		f.chars += len([]rune(text))
+		if f.english != nil {
+			out[i] = tr{DetectedSourceLanguage: "DE", Text: f.english(text)}
+			continue
+		}
 		en := text
 		for _, t := range f.glossaries[req.GlossaryID] {
 			en = strings.ReplaceAll(en, t.DE, t.EN)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dewire/dewire/internal/schematest"
 	"github.com/dewire/dewire/pipeline/article"
 	"github.com/dewire/dewire/pipeline/intake"
 	"github.com/dewire/dewire/pipeline/langid"
@@ -106,6 +107,7 @@ func writeJSONL(t testing.TB, dir string, from, n int) string {
 // readSink returns every record in the sink folder.
 func readSink(t testing.TB, dir string) []*article.Article {
 	t.Helper()
+	schematest.ValidateDir(t, dir) // every record a test produces meets schema/article.v1.json
 	all, err := sink.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)

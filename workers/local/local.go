@@ -41,6 +41,8 @@ type Config struct {
 	Reader *intake.Reader
 	NormDE *pnorm.Normalizer
 	NormEN *pnorm.Normalizer
+	// DeskNames, when set, follow the desk's names bucket (see workers/normalize).
+	DeskNames *pnorm.DeskNames
 	// Translate configures the translate worker (engine, memory, pause probe).
 	Translate translate.Options
 	// Translator, when set, replaces Translate's engine and memory (tests).
@@ -224,7 +226,7 @@ func (p *Pipeline) start(parent context.Context) error {
 	p.cancel = cancel
 	runs := map[string]func(context.Context) error{
 		"normalize": func(ctx context.Context) error {
-			return wnorm.Run(ctx, env, wnorm.Options{DE: cfg.NormDE, EN: cfg.NormEN})
+			return wnorm.Run(ctx, env, wnorm.Options{DE: cfg.NormDE, EN: cfg.NormEN, DeskNames: cfg.DeskNames})
 		},
 		"translate": func(ctx context.Context) error { return translate.Run(ctx, env, to) },
 		"sink":      func(ctx context.Context) error { return snk.Run(ctx, env, 2*cfg.Concurrency) },

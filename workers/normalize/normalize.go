@@ -12,11 +12,14 @@ import (
 
 // Handler returns the stage handler for n's language: German output goes to
 // articles.normalized, English output to articles.clean.
-func Handler(n *pnorm.Normalizer) stage.Handler {
+func Handler(n *pnorm.Normalizer) stage.Handler { return HandlerWithNames(n, nil) }
+
+// HandlerWithNames is Handler that also applies the desk's run-time names.
+func HandlerWithNames(n *pnorm.Normalizer, desk *pnorm.DeskNames) stage.Handler {
 	if n.Lang() == "de" {
-		return stage.Articles(article.StageNormalizeDE, bus.Normalized, apply(n))
+		return stage.Articles(article.StageNormalizeDE, bus.Normalized, apply(n, desk))
 	}
-	return stage.Articles(article.StageNormalizeEN, bus.Clean, apply(n))
+	return stage.Articles(article.StageNormalizeEN, bus.Clean, apply(n, desk))
 }
 
 // Config returns the stage configuration for n's language.
@@ -29,11 +32,11 @@ func Config(n *pnorm.Normalizer, base stage.Config) stage.Config {
 	return base
 }
 
-func apply(n *pnorm.Normalizer) stage.ArticleFunc {
+func apply(n *pnorm.Normalizer, desk *pnorm.DeskNames) stage.ArticleFunc {
 	// The context ends the work on a huge paragraph when the stage shuts
 	// down or the handler's deadline passes.
 	return func(ctx context.Context, a *article.Article) error {
-		return n.ArticleContext(ctx, a)
+		return n.ApplyContext(ctx, a, desk)
 	}
 }
 
@@ -41,6 +44,9 @@ func apply(n *pnorm.Normalizer) stage.ArticleFunc {
 type Options struct {
 	DE *pnorm.Normalizer // German before translation (consumer normalize-de); nil: not served
 	EN *pnorm.Normalizer // English after translation (consumer normalize-en); nil: not served
+	// DeskNames, when set, are kept up to date from the desk's names bucket
+	// (bus.BucketDeskNames) and applied to every article after the gazetteer.
+	DeskNames *pnorm.DeskNames
 }
 
 // Run is the normalize worker: a stage and a DLQ mover for each direction
@@ -53,11 +59,14 @@ func Run(ctx context.Context, env stage.Env, o Options) error {
 		}
 		cfg := Config(n, env.Base())
 		runs = append(runs,
-			func(ctx context.Context) error { return env.RunStage(ctx, cfg, Handler(n)) },
+			func(ctx context.Context) error { return env.RunStage(ctx, cfg, HandlerWithNames(n, o.DeskNames)) },
 			func(ctx context.Context) error { return env.RunMover(ctx, cfg.Consumer) })
 	}
 	if len(runs) == 0 {
 		return errors.New("normalize: no direction to serve")
+	}
+	if o.DeskNames != nil {
+		runs = append(runs, func(ctx context.Context) error { return WatchDeskNames(ctx, env, o.DeskNames) })
 	}
 	return stage.Group(ctx, runs...)
 }
