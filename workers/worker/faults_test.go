@@ -157,7 +157,7 @@ func TestPipelineOnAClusterLosesAndDuplicatesNothingWhenLeadersMoveAndANodeDies(
 	natstest.Eventually(t, 2*time.Minute, "work goes on without the node", func() bool { return stored.len() >= 130 })
 	leader.Start()
 	<-done
-	natstest.Eventually(t, 4*time.Minute, "every article reaches the sink", func() bool { return stored.len() >= n })
+	natstest.Eventually(t, 6*time.Minute, "every article reaches the sink", func() bool { return stored.len() >= n })
 	auditSink(t, out, n)
 }
 
