@@ -219,19 +219,29 @@ type ingestResult struct {
 	Reason  string `json:"reason"`
 }
 
+// identifyAll is the id and content hash of each document; a document the
+// intake cannot identify is an anomaly of the run.
+func (l *loader) identifyAll(docs []doc) ([]key, bool) {
+	keys := make([]key, len(docs))
+	for j, d := range docs {
+		k, err := identify(d)
+		if err != nil {
+			l.led.anomaly("load: %v", err)
+			return nil, false
+		}
+		keys[j] = k
+	}
+	return keys, true
+}
+
 func (l *loader) postTask(ctx context.Context, r *rand.Rand, t task) {
 	for i, s := range t.steps {
 		if i > 0 && !sleepCtx(ctx, time.Duration(500+r.Intn(3500))*time.Millisecond) {
 			return
 		}
-		keys := make([]key, len(s.docs))
-		for j, d := range s.docs {
-			k, err := identify(d)
-			if err != nil {
-				l.led.anomaly("load: %v", err)
-				return
-			}
-			keys[j] = k
+		keys, ok := l.identifyAll(s.docs)
+		if !ok {
+			return
 		}
 		results, err := l.post(ctx, s.docs)
 		if err != nil {
@@ -371,14 +381,9 @@ func (l *loader) folderTask(ctx context.Context, r *rand.Rand, t task) {
 		if i > 0 && !sleepCtx(ctx, time.Duration(500+r.Intn(2500))*time.Millisecond) {
 			return
 		}
-		keys := make([]key, len(s.docs))
-		for j, d := range s.docs {
-			k, err := identify(d)
-			if err != nil {
-				l.led.anomaly("load: %v", err)
-				return
-			}
-			keys[j] = k
+		keys, ok := l.identifyAll(s.docs)
+		if !ok {
+			return
 		}
 		if err := writeAtomic(l.dir, t.file, s.docs); err != nil {
 			l.led.anomaly("folder: %v", err)

@@ -43,13 +43,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help: "Feed polls that failed: unreachable, an HTTP error status, or not a feed.",
 		}),
 	}
-	if reg != nil {
-		m.items = stage.Register(reg, m.items)
-		m.rejected = stage.Register(reg, m.rejected)
-		m.publishErrors = stage.Register(reg, m.publishErrors)
-		m.unreadable = stage.Register(reg, m.unreadable)
-		m.skipped = stage.Register(reg, m.skipped)
-		m.feedErrors = stage.Register(reg, m.feedErrors)
-	}
+	// stage.Register shares series between workers of one process and
+	// registers nothing for a nil reg.
+	m.items = stage.Register(reg, m.items)
+	m.rejected = stage.Register(reg, m.rejected)
+	m.publishErrors = stage.Register(reg, m.publishErrors)
+	m.unreadable = stage.Register(reg, m.unreadable)
+	m.skipped = stage.Register(reg, m.skipped)
+	m.feedErrors = stage.Register(reg, m.feedErrors)
 	return m
 }
