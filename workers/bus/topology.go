@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -125,24 +126,38 @@ func (t Topology) Streams() []jetstream.StreamConfig {
 }
 
 // Ensure creates or updates every stream, consumer and bucket. It is safe to
-// call from any number of processes at once.
+// call from any number of processes at once. Each request has its own
+// deadline (RequestTimeout) and is repeated, with a pause, while the
+// cluster cannot answer it yet (a lost answer during a meta-leader
+// election, no peers online, a server error): every request is idempotent.
+// It gives up when ctx ends or on an error that waiting cannot cure.
 func (t Topology) Ensure(ctx context.Context, js jetstream.JetStream) error {
 	for _, sc := range t.Streams() {
-		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
+		if err := ensureOne(ctx, func(ctx context.Context) error {
+			_, err := js.CreateOrUpdateStream(ctx, sc)
+			return err
+		}); err != nil {
 			return fmt.Errorf("stream %s: %w", sc.Name, err)
 		}
 	}
 	for _, c := range t.Consumers() {
-		if _, err := js.CreateOrUpdateConsumer(ctx, c.Stream, t.consumerConfig(c)); err != nil {
+		if err := ensureOne(ctx, func(ctx context.Context) error {
+			_, err := js.CreateOrUpdateConsumer(ctx, c.Stream, t.consumerConfig(c))
+			return err
+		}); err != nil {
 			return fmt.Errorf("consumer %s/%s: %w", c.Stream, c.Durable, err)
 		}
 	}
 	for _, c := range t.Consumers() {
 		name := MoverConsumer(c.Durable)
-		if _, err := js.CreateOrUpdateConsumer(ctx, StreamAdvisories, jetstream.ConsumerConfig{
+		cfg := jetstream.ConsumerConfig{
 			Durable: name, AckPolicy: jetstream.AckExplicitPolicy, AckWait: t.AckWait,
 			FilterSubject: AdvisoryPrefix + c.Stream + "." + c.Durable,
 			MaxDeliver:    -1, MaxAckPending: 16,
+		}
+		if err := ensureOne(ctx, func(ctx context.Context) error {
+			_, err := js.CreateOrUpdateConsumer(ctx, StreamAdvisories, cfg)
+			return err
 		}); err != nil {
 			return fmt.Errorf("consumer %s/%s: %w", StreamAdvisories, name, err)
 		}
@@ -153,11 +168,55 @@ func (t Topology) Ensure(ctx context.Context, js jetstream.JetStream) error {
 		{Bucket: BucketDeskNames, Description: "names added or corrected at the desk, applied by every normalize worker", History: 8, Storage: t.Storage, Replicas: t.Replicas},
 		{Bucket: BucketDesk, Description: "desk actions (reviewed flags) and their audit log", History: 1, Storage: t.Storage, Replicas: t.Replicas},
 	} {
-		if _, err := js.CreateOrUpdateKeyValue(ctx, kv); err != nil {
+		if err := ensureOne(ctx, func(ctx context.Context) error {
+			_, err := js.CreateOrUpdateKeyValue(ctx, kv)
+			return err
+		}); err != nil {
 			return fmt.Errorf("kv %s: %w", kv.Bucket, err)
 		}
 	}
 	return nil
+}
+
+// ensureOne runs one idempotent set-up request, each try bounded by
+// RequestTimeout, until it succeeds, fails for good, or ctx ends.
+func ensureOne(ctx context.Context, do func(context.Context) error) error {
+	pause := 100 * time.Millisecond
+	for {
+		cctx, cancel := context.WithTimeout(ctx, RequestTimeout)
+		err := do(cctx)
+		cancel()
+		if err == nil || !Transient(err) || ctx.Err() != nil {
+			if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+				return fmt.Errorf("%w (last try: %w)", ctx.Err(), err)
+			}
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (last try: %w)", ctx.Err(), err)
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, 2*time.Second)
+	}
+}
+
+// Transient reports whether a JetStream API error may go away by waiting:
+// no answer in time, no server answering, or a server-side error (the
+// cluster has no leader yet, too few peers are online, a stream is
+// offline while its leader moves). Client mistakes (a bad or conflicting
+// configuration, 4xx) are not.
+func Transient(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
+		errors.Is(err, nats.ErrConnectionReconnecting) {
+		return true
+	}
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.Code >= 500
+	}
+	return false
 }
 
 func (t Topology) consumerConfig(c ConsumerSpec) jetstream.ConsumerConfig {

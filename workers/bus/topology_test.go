@@ -9,6 +9,7 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/dewire/dewire/internal/natstest"
 	"github.com/dewire/dewire/workers/bus"
 )
 
@@ -85,5 +86,39 @@ func TestSubjectsAndMessageIDs(t *testing.T) {
 				t.Fatalf("got %q, want %q", tc.got, tc.want)
 			}
 		})
+	}
+}
+
+// TestEnsureWaitsForACompleteCluster runs set-up against a three-node
+// cluster while one node is down, as an operator does while the cluster
+// comes up: replicated streams cannot be placed until it returns, and
+// Ensure must keep asking (each try bounded) rather than fail or hang.
+func TestEnsureWaitsForACompleteCluster(t *testing.T) {
+	c := natstest.Cluster(t, 3)
+	js := c.Nodes[0].JetStream()
+	late := c.Nodes[2]
+	late.Shutdown()
+	back := make(chan struct{})
+	go func() {
+		defer close(back)
+		time.Sleep(3 * time.Second)
+		late.Start()
+	}()
+	topo := bus.DefaultTopology()
+	topo.Replicas = 3
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := topo.Ensure(ctx, js); err != nil {
+		t.Fatalf("Ensure while a node was down for 3s: %v", err)
+	}
+	<-back
+	for _, sc := range topo.Streams() {
+		s, err := js.Stream(ctx, sc.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.CachedInfo().Config.Replicas; got != 3 {
+			t.Errorf("stream %s has %d replicas, want 3", sc.Name, got)
+		}
 	}
 }

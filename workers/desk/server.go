@@ -18,6 +18,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/dewire/dewire/pipeline/article"
+	"github.com/dewire/dewire/workers/bus"
 )
 
 //go:embed templates/*.html
@@ -472,7 +473,10 @@ func (d *Desk) action(fn func(ctx context.Context, who string, r *http.Request) 
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "unreadable form"})
 			return
 		}
-		out, err := fn(r.Context(), who, r)
+		// An action is a few writes; each is bounded, and so is the whole.
+		ctx, cancel := context.WithTimeout(r.Context(), 2*bus.RequestTimeout)
+		defer cancel()
+		out, err := fn(ctx, who, r)
 		switch {
 		case errors.Is(err, ErrInput):
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})

@@ -12,12 +12,17 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dewire/dewire/pipeline/article"
+	"github.com/dewire/dewire/workers/bus"
 )
 
 // KVRevisions is an article.RevisionStore on a JetStream KV bucket, safe for
 // any number of ingest replicas: every change is a compare-and-set.
 type KVRevisions struct {
 	kv jetstream.KeyValue
+	// Timeout bounds each call to the bucket (default bus.RequestTimeout),
+	// so a write whose answer is lost while the bucket's leader moves
+	// returns an error to retry instead of waiting as long as ctx.
+	Timeout time.Duration
 
 	mu      sync.Mutex
 	pending map[string]pendingRev // assigned, not yet confirmed
@@ -35,7 +40,27 @@ func NewKVRevisions(ctx context.Context, js jetstream.JetStream, bucket string) 
 	if err != nil {
 		return nil, fmt.Errorf("revisions bucket %s: %w", bucket, err)
 	}
-	return &KVRevisions{kv: kv, pending: map[string]pendingRev{}}, nil
+	return &KVRevisions{kv: kv, Timeout: bus.RequestTimeout, pending: map[string]pendingRev{}}, nil
+}
+
+// call returns ctx bounded by the per-call timeout.
+func (r *KVRevisions) call(ctx context.Context) (context.Context, context.CancelFunc) {
+	if r.Timeout <= 0 {
+		return context.WithTimeout(ctx, bus.RequestTimeout)
+	}
+	return context.WithTimeout(ctx, r.Timeout)
+}
+
+func (r *KVRevisions) create(ctx context.Context, id string, b []byte) (uint64, error) {
+	ctx, cancel := r.call(ctx)
+	defer cancel()
+	return r.kv.Create(ctx, id, b)
+}
+
+func (r *KVRevisions) update(ctx context.Context, id string, b []byte, seq uint64) (uint64, error) {
+	ctx, cancel := r.call(ctx)
+	defer cancel()
+	return r.kv.Update(ctx, id, b, seq)
 }
 
 func (r *KVRevisions) remember(id string, rev int, hash string, seq uint64) {
@@ -58,7 +83,7 @@ func (r *KVRevisions) Assign(ctx context.Context, id, hash string) (int, bool, e
 	first, _ := json.Marshal(article.Revision{Rev: 1, Hash: hash})
 	for attempt := 0; attempt < 32; attempt++ {
 		if attempt == 0 {
-			seq, err := r.kv.Create(ctx, id, first)
+			seq, err := r.create(ctx, id, first)
 			if err == nil {
 				r.remember(id, 1, hash, seq)
 				return 1, false, nil
@@ -79,9 +104,9 @@ func (r *KVRevisions) Assign(ctx context.Context, id, hash string) (int, bool, e
 		b, _ := json.Marshal(next)
 		var nseq uint64
 		if exists {
-			nseq, err = r.kv.Update(ctx, id, b, seq)
+			nseq, err = r.update(ctx, id, b, seq)
 		} else {
-			nseq, err = r.kv.Create(ctx, id, b)
+			nseq, err = r.create(ctx, id, b)
 		}
 		if err == nil {
 			r.remember(id, next.Rev, hash, nseq)
@@ -99,7 +124,7 @@ func (r *KVRevisions) Assign(ctx context.Context, id, hash string) (int, bool, e
 func (r *KVRevisions) Confirm(ctx context.Context, id string, rev int) error {
 	if p, ok := r.recall(id, rev); ok {
 		b, _ := json.Marshal(article.Revision{Rev: rev, Hash: p.hash, Published: true})
-		if _, err := r.kv.Update(ctx, id, b, p.seq); err == nil {
+		if _, err := r.update(ctx, id, b, p.seq); err == nil {
 			return nil
 		} else if !retryWrite(ctx, err) {
 			return fmt.Errorf("confirm %s@%d: %w", id, rev, err)
@@ -115,7 +140,7 @@ func (r *KVRevisions) Confirm(ctx context.Context, id string, rev int) error {
 		}
 		cur.Published = true
 		b, _ := json.Marshal(cur)
-		if _, err := r.kv.Update(ctx, id, b, seq); err == nil {
+		if _, err := r.update(ctx, id, b, seq); err == nil {
 			return nil
 		} else if !retryWrite(ctx, err) {
 			return fmt.Errorf("confirm %s@%d: %w", id, rev, err)
@@ -125,7 +150,9 @@ func (r *KVRevisions) Confirm(ctx context.Context, id string, rev int) error {
 }
 
 func (r *KVRevisions) get(ctx context.Context, id string) (article.Revision, uint64, bool, error) {
-	e, err := r.kv.Get(ctx, id)
+	cctx, cancel := r.call(ctx)
+	defer cancel()
+	e, err := r.kv.Get(cctx, id)
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return article.Revision{}, 0, false, nil
 	}

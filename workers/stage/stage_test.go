@@ -30,7 +30,7 @@ func topology(replicas int) bus.Topology {
 
 func ensure(t *testing.T, js jetstream.JetStream, replicas int) jetstream.JetStream {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	if err := topology(replicas).Ensure(ctx, js); err != nil {
 		t.Fatal(err)

@@ -164,12 +164,20 @@ func returns(t *testing.T, what string, f func() error) error {
 func TestUnansweredRequestsTimeOut(t *testing.T) {
 	onBoth(t, "tm_silent", func(t *testing.T, js jetstream.JetStream) {
 		ctx := context.Background()
-		m, err := tm.NewKV(ctx, js, "tm_silent", tm.WithTimeout(500*time.Millisecond))
+		// The first write, with the bucket answering, may take long on a
+		// loaded machine; only the silent calls get the short timeout.
+		first, err := tm.NewKV(ctx, js, "tm_silent")
 		if err != nil {
 			t.Fatal(err)
 		}
 		key := mt.MemoryKey("deepl", "EN-US", "Guten Morgen.")
-		if err := m.PutMany(ctx, map[string]string{key: "Good morning."}); err != nil {
+		// A bucket just created on a cluster may answer "no response from
+		// stream" until its leader is elected.
+		natstest.Eventually(t, 30*time.Second, "the new bucket takes a write", func() bool {
+			return first.PutMany(ctx, map[string]string{key: "Good morning."}) == nil
+		})
+		m, err := tm.NewKV(ctx, js, "tm_silent", tm.WithTimeout(500*time.Millisecond))
+		if err != nil {
 			t.Fatal(err)
 		}
 		if err := js.DeleteKeyValue(ctx, "tm_silent"); err != nil {
