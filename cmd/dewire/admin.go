@@ -1,17 +1,23 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dewire/dewire/workers/bus"
 	"github.com/dewire/dewire/workers/stage"
 )
+
+// setupTimeout bounds how long `dewire setup` waits for a cluster that
+// cannot place the streams yet (a peer still starting, a leader election).
+const setupTimeout = 2 * time.Minute
 
 func newSetupCmd(g *globalFlags) *cobra.Command {
 	var nf natsFlags
@@ -36,7 +42,10 @@ func newSetupCmd(g *globalFlags) *cobra.Command {
 				return err
 			}
 			defer nc.Close()
-			if err := topo.Ensure(ctx, js); err != nil {
+			// Set-up waits for a cluster that is still forming, not for ever.
+			ectx, cancel := context.WithTimeout(ctx, setupTimeout)
+			defer cancel()
+			if err := topo.Ensure(ectx, js); err != nil {
 				return err
 			}
 			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)

@@ -201,6 +201,9 @@ func ensureOne(ctx context.Context, do func(context.Context) error) error {
 	}
 }
 
+// errCodeNoSuitablePeers is the server's JSClusterNoPeersErrF.
+const errCodeNoSuitablePeers = 10005
+
 // Transient reports whether a JetStream API error may go away by waiting:
 // no answer in time, no server answering, or a server-side error (the
 // cluster has no leader yet, too few peers are online, a stream is
@@ -214,7 +217,10 @@ func Transient(err error) bool {
 	}
 	var apiErr *jetstream.APIError
 	if errors.As(err, &apiErr) {
-		return apiErr.Code >= 500
+		// "No suitable peers" (10005) while a forming cluster has not yet
+		// seen every peer online; it also answers a request for more
+		// replicas than servers, which then ends with ctx.
+		return apiErr.Code >= 500 || apiErr.ErrorCode == jetstream.ErrorCode(errCodeNoSuitablePeers)
 	}
 	return false
 }
