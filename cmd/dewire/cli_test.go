@@ -41,6 +41,7 @@ func TestBadValuesAreRefusedBeforeAnythingStarts(t *testing.T) {
 		{"a worker http port beyond 65535", []string{"worker", "sink", "--http-addr", ":99999"}, "--http-addr"},
 		{"a metrics address without port", []string{"run", "--metrics-addr", "localhost", in}, "--metrics-addr"},
 		{"a negative watch interval", []string{"run", "--watch", "--watch-interval", "-1s", in}, "--watch-interval -1s: want a positive duration"},
+		{"a negative settle time", []string{"run", "--watch", "--watch-settle", "-5s", in}, "--watch-settle -5s: want a positive duration"},
 		{"a negative feed interval", []string{"run", "--feed-interval", "-5m", in}, "--feed-interval -5m0s"},
 		{"a negative grace", []string{"worker", "translate", "--grace", "-1s"}, "--grace -1s"},
 		{"a negative pause probe", []string{"worker", "translate", "--pause-probe", "-30s"}, "--pause-probe -30s"},

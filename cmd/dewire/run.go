@@ -31,6 +31,7 @@ type runFlags struct {
 	durable                             bool
 	watch                               bool
 	watchInterval                       time.Duration
+	watchSettle                         time.Duration
 	concurrency                         int
 	progress                            string
 	progressInterval                    time.Duration
@@ -78,6 +79,7 @@ untranslated and says how to turn translation on.`,
 	fs.BoolVar(&f.durable, "durable", false, "fsync every JetStream write (sync_interval: always)")
 	fs.BoolVar(&f.watch, "watch", false, "keep watching the folders for new or changed files")
 	fs.DurationVar(&f.watchInterval, "watch-interval", 2*time.Second, "how often --watch looks at the folders")
+	fs.DurationVar(&f.watchSettle, "watch-settle", 0, "how long a watched file must stay unchanged before it is read (0: one --watch-interval, or at once when last modified over 2s ago; raise it for slow writers or network folders)")
 	fs.StringVar(&f.source, "source", "", "source name for every article (default: from the folder or file name)")
 	fs.StringVar(&f.httpAddr, "http-addr", "", "serve the desk (pages, /feed.atom, /api/articles), /metrics, /healthz, /readyz and POST /articles on this address (a port alone binds loopback)")
 	fs.IntVar(&f.concurrency, "concurrency", 32, "articles in flight per stage")
@@ -105,6 +107,7 @@ func (f *runFlags) validate() error {
 		checkDuration("--progress-interval", f.progressInterval, false),
 		checkAtLeast("--concurrency", f.concurrency, 1),
 		checkDuration("--watch-interval", f.watchInterval, false),
+		checkDuration("--watch-settle", f.watchSettle, true),
 		checkAddr("--listen", f.listen, true),
 		checkAddr("--http-addr", f.httpAddr, false),
 		checkAddr("--metrics-addr", f.doors.metricsAddr, false),
@@ -243,7 +246,7 @@ func startLocal(ctx context.Context, f *runFlags, reader *intake.Reader, log *za
 		DataDir: f.data, OutDir: f.out, Listen: f.listen, Durable: f.durable, Auth: auth, TLS: tls,
 		Reader: reader, NormDE: de, NormEN: en, Sink: so, DeskNames: &pnorm.DeskNames{},
 		Translate: translate.Options{EngineConfig: f.eng.config()},
-		Feeds:     f.feeds.urls, FeedInterval: f.feeds.interval,
+		Feeds:     f.feeds.urls, FeedInterval: f.feeds.interval, WatchSettle: f.watchSettle,
 		Concurrency: f.concurrency, Topology: &topo, Log: log,
 		Registry: probes.Registry, Health: probes.Health, Mux: probes.Mux,
 	})

@@ -31,6 +31,7 @@ type workerFlags struct {
 	feeds         feedFlags
 	watch         bool
 	watchInterval time.Duration
+	watchSettle   time.Duration
 	source        string
 	in            intakeFlags
 	// normalize
@@ -109,6 +110,7 @@ func newWorkerKindCmd(g *globalFlags, kind, args, short string) *cobra.Command {
 		fs.Lookup("http-addr").Usage = "serve /metrics, /healthz, /readyz and POST /articles on this address, all interfaces by default as containers need (empty: off)"
 		fs.BoolVar(&f.watch, "watch", false, "keep watching the folders for new or changed files")
 		fs.DurationVar(&f.watchInterval, "watch-interval", 2*time.Second, "how often --watch looks at the folders")
+		fs.DurationVar(&f.watchSettle, "watch-settle", 0, "how long a watched file must stay unchanged before it is read (0: one --watch-interval, or at once when last modified over 2s ago; raise it for slow writers or network folders)")
 		fs.StringVar(&f.source, "source", "", "source name for every article (default: from the folder or file name)")
 		f.feeds.register(fs)
 		f.in.register(fs)
@@ -146,7 +148,7 @@ func (f *workerFlags) validate(kind string) error {
 	}
 	switch kind {
 	case worker.Ingest:
-		errs = append(errs, checkDuration("--watch-interval", f.watchInterval, false), f.feeds.validate(), f.in.validate())
+		errs = append(errs, checkDuration("--watch-interval", f.watchInterval, false), checkDuration("--watch-settle", f.watchSettle, true), f.feeds.validate(), f.in.validate())
 	case worker.Normalize:
 		if f.only != "" {
 			errs = append(errs, checkEnum("--only", f.only, "de", "en"))
@@ -208,7 +210,7 @@ func runWorker(cmd *cobra.Command, g *globalFlags, f *workerFlags, kind string, 
 			Serve: f.watch || len(args) == 0 || len(f.feeds.urls) > 0,
 		}
 		if f.watch {
-			o.Watch = f.watchInterval
+			o.Watch, o.Settle = f.watchInterval, f.watchSettle
 		}
 		cfg.Ingest = o
 	case worker.Normalize:

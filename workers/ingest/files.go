@@ -32,8 +32,9 @@ const (
 // with "." are skipped.
 //
 // While watching, a new or changed file is read only once it is stable: its
-// size and modification time are the same in two rounds in a row, or it
-// was last modified at least Settle ago. Writers that cannot guarantee this
+// size and modification time are the same in two rounds in a row (and,
+// with Settle set, have stayed so for Settle), or it was last modified at
+// least Settle (default 2 s) ago. Writers that cannot guarantee this
 // should write to a hidden name (".article.json.tmp") and rename the file
 // into place when it is complete: a rename is atomic, and hidden names are
 // never read.
@@ -51,19 +52,29 @@ type Source struct {
 	// OnSkip is told once about each input left alone on purpose, with one
 	// of the Skip reasons.
 	OnSkip func(path, reason string)
-	// Settle is how long ago a watched file must have been modified to be
-	// read in the round it first appears (default 2 s).
+	// Settle, when set, is how long a watched file's size and modification
+	// time must stay the same before it is read, and how long ago a file
+	// must have been modified to be read in the round it first appears
+	// (default: one more round, and 2 s).
 	Settle time.Duration
+	// now is the clock (default time.Now).
+	now func() time.Time
 
-	seen     map[string]fileStamp // files read, as they were
-	pending  map[string]fileStamp // changed files waiting to be stable
-	reported map[string]fileStamp // unreadable files already reported, so a watch logs each once
-	skipped  map[string]string    // inputs skipped, so a watch tells each once
+	seen     map[string]fileStamp   // files read, as they were
+	pending  map[string]pendingFile // changed files waiting to be stable
+	reported map[string]fileStamp   // unreadable files already reported, so a watch logs each once
+	skipped  map[string]string      // inputs skipped, so a watch tells each once
 }
 
 type fileStamp struct {
 	size int64
 	mod  time.Time
+}
+
+// pendingFile is a watched file seen changed, and since when it is so.
+type pendingFile struct {
+	stamp fileStamp
+	since time.Time
 }
 
 // Paths reads every path: a file, a folder (recursively, in name order), or
@@ -219,19 +230,29 @@ func (s *Source) file(ctx context.Context, w *walk, path string, st os.FileInfo,
 	stamp := fileStamp{size: st.Size(), mod: st.ModTime()}
 	if s.seen == nil {
 		s.seen = map[string]fileStamp{}
-		s.pending = map[string]fileStamp{}
+		s.pending = map[string]pendingFile{}
 	}
 	if watching {
 		if old, ok := s.seen[path]; ok && old == stamp {
 			return nil
 		}
-		settle := s.Settle
-		if settle <= 0 {
-			settle = 2 * time.Second
+		now := time.Now()
+		if s.now != nil {
+			now = s.now()
 		}
-		if prev, ok := s.pending[path]; (!ok || prev != stamp) && time.Since(stamp.mod) < settle {
-			s.pending[path] = stamp // still being written, perhaps: read it once it stays so
-			return nil
+		old := 2 * time.Second
+		if s.Settle > 0 {
+			old = s.Settle
+		}
+		if now.Sub(stamp.mod) < old {
+			prev, ok := s.pending[path]
+			if !ok || prev.stamp != stamp {
+				s.pending[path] = pendingFile{stamp: stamp, since: now} // still being written, perhaps
+				return nil
+			}
+			if now.Sub(prev.since) < s.Settle {
+				return nil // unchanged, but not for long enough yet
+			}
 		}
 		delete(s.pending, path)
 	}

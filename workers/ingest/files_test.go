@@ -156,7 +156,8 @@ func TestAWatchedFileIsReadOnceItIsStable(t *testing.T) {
 	dir := t.TempDir()
 	var c collector
 	src := c.source()
-	src.Settle = time.Hour // only the two-rounds rule applies
+	clock := time.Now() // stands still: only the two-rounds rule applies
+	ingest.SetClock(src, func() time.Time { return clock })
 	path := filepath.Join(dir, "meldung.txt")
 	f, err := os.Create(path)
 	if err != nil {
@@ -208,6 +209,65 @@ func TestAWatchedFileIsReadOnceItIsStable(t *testing.T) {
 		scan()
 		if len(c.items) != 3 || c.items[2].Article.DE.Title != "Neu" {
 			t.Fatalf("%d items", len(c.items))
+		}
+	})
+}
+
+// TestAWatchedFileWaitsForItsSettleTime follows a slow writer (a network
+// folder, a long copy) with Settle set: a file is read only once it has
+// stayed the same for Settle, however many rounds see it unchanged, and
+// every change starts the wait again.
+func TestAWatchedFileWaitsForItsSettleTime(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	var c collector
+	src := c.source()
+	src.Settle = 30 * time.Second
+	clock := time.Now()
+	ingest.SetClock(src, func() time.Time { return clock })
+	scan := func() {
+		t.Helper()
+		if err := src.Scan(ctx, []string{dir}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := filepath.Join(dir, "langsam.txt")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.WriteString("Titel\n\nDer erste Teil")
+	os.Chtimes(path, clock, clock)
+	for range 3 { // rounds two seconds apart: unchanged, but not for 30 s
+		scan()
+		clock = clock.Add(2 * time.Second)
+	}
+	if len(c.items) != 0 {
+		t.Fatal("a file unchanged for 6 s was read with a 30 s settle time")
+	}
+	f.WriteString(" und der Rest.\n")
+	os.Chtimes(path, clock, clock)
+	scan() // the change starts the wait again
+	clock = clock.Add(29 * time.Second)
+	scan()
+	if len(c.items) != 0 {
+		t.Fatal("a file unchanged for 29 s was read with a 30 s settle time")
+	}
+	clock = clock.Add(time.Second)
+	scan()
+	if len(c.items) != 1 || c.items[0].Article.DE.Paragraphs[0] != "Der erste Teil und der Rest." {
+		t.Fatalf("items %+v, want the whole file once, after 30 s unchanged", c.items)
+	}
+	t.Run("a file last modified longer ago than the settle time is read at once", func(t *testing.T) {
+		old := filepath.Join(dir, "alt.txt")
+		if err := os.WriteFile(old, []byte("Alt\n\nLängst fertig.\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		os.Chtimes(old, clock.Add(-31*time.Second), clock.Add(-31*time.Second))
+		scan()
+		if len(c.items) != 2 {
+			t.Fatalf("%d items, want the old file read in its first round", len(c.items))
 		}
 	})
 }

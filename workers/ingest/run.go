@@ -27,6 +27,9 @@ type Options struct {
 	Stdin io.Reader
 	// Watch > 0 keeps polling the folders at this interval until ctx ends.
 	Watch time.Duration
+	// Settle is how long a watched file must stay unchanged before it is
+	// read (default 2 s); see Source.Settle.
+	Settle time.Duration
 	// Feeds are RSS or Atom URLs, polled every FeedInterval (default 5m).
 	Feeds        []string
 	FeedInterval time.Duration
@@ -296,7 +299,7 @@ func (g *Ingester) start(ctx context.Context, it intake.Item) <-chan result {
 
 func (g *Ingester) source() *Source {
 	return &Source{
-		Reader: g.o.Reader, Name: g.o.Source, Stdin: g.o.Stdin, Emit: g.Submit,
+		Reader: g.o.Reader, Name: g.o.Source, Stdin: g.o.Stdin, Emit: g.Submit, Settle: g.o.Settle,
 		OnError: func(path string, err error) {
 			g.met.unreadable.Inc()
 			g.log.Error("input unreadable", zap.String("path", path), zap.Error(err))

@@ -70,6 +70,9 @@ type Config struct {
 	// Feeds are RSS or Atom URLs for IngestFeeds.
 	Feeds        []string
 	FeedInterval time.Duration
+	// WatchSettle is how long a watched file must stay unchanged before it
+	// is read (default 2 s).
+	WatchSettle time.Duration
 }
 
 // Stats counts what happened to the inputs of this run.
@@ -208,7 +211,7 @@ func (p *Pipeline) start(parent context.Context) error {
 		to.PauseProbe = cfg.PauseProbe
 	}
 	ing, err := ingest.New(parent, env, ingest.Options{
-		Reader: cfg.Reader, Feeds: cfg.Feeds, FeedInterval: cfg.FeedInterval,
+		Reader: cfg.Reader, Feeds: cfg.Feeds, FeedInterval: cfg.FeedInterval, Settle: cfg.WatchSettle,
 		Seed: snk.JSONL.Latest,
 		Events: ingest.Events{
 			Read: p.read, Assigned: p.assigned, Outcome: p.outcome, Failed: p.failed, Unreadable: p.unreadable,
