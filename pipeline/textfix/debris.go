@@ -61,7 +61,7 @@ func debrisTail(s string, observed *[]article.Flag) (repl, bool) {
 				k += j // the loop's k++ steps past the space
 				continue
 			}
-			if s[k] == ' ' || k < 2 || !sentenceEnd(s, k-1) {
+			if s[k] == ' ' || k < 2 || !mayEndSentence(s[k-2]) || !sentenceEnd(s, k-1) {
 				continue
 			}
 			start = k - 1 // the space goes with it
@@ -84,6 +84,13 @@ func debrisTail(s string, observed *[]article.Flag) (repl, bool) {
 		}
 	}
 	return repl{}, false
+}
+
+// mayEndSentence is the byte test before sentenceEnd: the last byte of the
+// rune before the space is one sentenceEnd can accept ('.', '!', '?', ')',
+// '"', or the end of a multi-byte rune: '…' and the other quotation marks).
+func mayEndSentence(c byte) bool {
+	return c == '.' || c == '!' || c == '?' || c == ')' || c == '"' || c >= utf8.RuneSelf
 }
 
 // sentenceEnd reports whether the space at s[sp] follows the end of a sentence.
