@@ -141,6 +141,7 @@ type scratch struct {
 	// Both serve unification.
 	unknown  []unknownWord
 	suspects map[uint64]bool
+	prefixes map[[4]byte]int // markSuspects: a key start's first word, or shared
 }
 
 type unknownWord struct {
@@ -179,6 +180,7 @@ func (rw *Rewriter) Rewrite(fields []article.Field) Result {
 			matches[fi] = ms
 		}
 	}
+	rw.markSuspects(sc, fields)
 	var unify map[uint64][]string
 	if len(sc.suspects) > 0 {
 		rw.collectUnknown(sc, fields)
@@ -388,17 +390,11 @@ func (rw *Rewriter) scan(sc *scratch, fi int, s string, out []match) []match {
 		if len(sc.cands) == 0 {
 			if len(w) >= 5 && !allUpper(w) {
 				// candidates left the first letters of w's key in sc.key2.
+				// Whether it is spelled the other language's way is asked
+				// later, and only if another word shares its key's start.
 				u := unknownWord{field: fi, start: t.start, end: t.end}
 				u.plen = uint8(copy(u.prefix[:], sc.key2))
 				foldVariants(u.prefix[:u.plen])
-				if foreignMarked(w, rw.lang) || slavicLooking(w, rw.lang) {
-					if sc.suspects == nil {
-						sc.suspects = map[uint64]bool{}
-					}
-					sc.key = foldVariants(appendKey(sc.key[:0], w))
-					u.key = hashKey(sc.key)
-					sc.suspects[u.key] = true
-				}
 				sc.unknown = append(sc.unknown, u)
 			}
 			continue
@@ -422,6 +418,48 @@ func (rw *Rewriter) scan(sc *scratch, fi int, s string, out []match) []match {
 		out = append(out, m)
 	}
 	return out
+}
+
+// markSuspects finds, of the words that matched nothing, the suspects:
+// those spelled the other language's way. Only a word whose key starts
+// like that of another, differently spelled word can be one spelling of a
+// name written two ways, so the others are not examined.
+func (rw *Rewriter) markSuspects(sc *scratch, fields []article.Field) {
+	if len(sc.unknown) < 2 {
+		return
+	}
+	if sc.prefixes == nil {
+		sc.prefixes = map[[4]byte]int{}
+	}
+	clear(sc.prefixes)
+	const shared = -1 // two spellings start like this
+	text := func(u *unknownWord) string { return (*fields[u.field].Text)[u.start:u.end] }
+	for i := range sc.unknown {
+		u := &sc.unknown[i]
+		pk := [4]byte{u.prefix[0], u.prefix[1], u.prefix[2], u.plen}
+		switch j, ok := sc.prefixes[pk]; {
+		case !ok:
+			sc.prefixes[pk] = i
+		case j != shared && text(&sc.unknown[j]) != text(u):
+			sc.prefixes[pk] = shared
+		}
+	}
+	for i := range sc.unknown {
+		u := &sc.unknown[i]
+		if sc.prefixes[[4]byte{u.prefix[0], u.prefix[1], u.prefix[2], u.plen}] != shared {
+			continue
+		}
+		w := text(u)
+		if !foreignMarked(w, rw.lang) && !slavicLooking(w, rw.lang) {
+			continue
+		}
+		if sc.suspects == nil {
+			sc.suspects = map[uint64]bool{}
+		}
+		sc.key = foldVariants(appendKey(sc.key[:0], w))
+		u.key = hashKey(sc.key)
+		sc.suspects[u.key] = true
+	}
 }
 
 // collectUnknown keeps, of the words that matched nothing, those that share
