@@ -72,6 +72,13 @@ func TestIdentity(t *testing.T) {
 	}
 }
 
+// unifyFiller is forty capitalised words of five letters or more, none a
+// name, in one sentence.
+const unifyFiller = "Regierung Verwaltung Ministerium Parlament Kommission Wirtschaft Landwirtschaft Gesundheit " +
+	"Bildung Forschung Wissenschaft Verteidigung Sicherheit Grenze Hauptstadt Bevölkerung Wahlen Verfassung " +
+	"Gericht Richter Anwalt Polizei Feuerwehr Krankenhaus Schule Universität Zeitung Fernsehen Rundfunk " +
+	"Nachrichten Agentur Sprecher Botschaft Vertrag Abkommen Verhandlungen Konferenz Gipfel Erklärung Beschluss. "
+
 func TestUnifyVariantPairs(t *testing.T) {
 	for _, tc := range []struct {
 		name, lang, in, want string
@@ -89,22 +96,30 @@ func TestUnifyVariantPairs(t *testing.T) {
 		{"German z leaking into English takes ts", "en", "Zarew said Tsarev had left.", "Tsarev said Tsarev had left.", 0},
 		{"a place spelled two ways is unified too", "de", "In Nowoselowka und Novoselovka", "In Nowoselowka und Nowoselowka", 0},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			rw := rewriter(t, tc.lang, "")
-			got, res := rw.Text(tc.in)
-			if got != tc.want {
-				t.Errorf("got  %q\nwant %q", got, tc.want)
+		// Alone, and after forty other capitalised words that match
+		// nothing (an article's worth, where words are grouped otherwise).
+		for _, pad := range []string{"", unifyFiller} {
+			name := tc.name
+			if pad != "" {
+				name += " in a long text"
 			}
-			n := 0
-			for _, f := range res.Flags {
-				if f.Code == names.FlagSpelling {
-					n++
+			t.Run(name, func(t *testing.T) {
+				rw := rewriter(t, tc.lang, "")
+				got, res := rw.Text(pad + tc.in)
+				if got != pad+tc.want {
+					t.Errorf("got  %q\nwant %q", got, pad+tc.want)
 				}
-			}
-			if n != tc.flags {
-				t.Errorf("%d spelling flags, want %d: %+v", n, tc.flags, res.Flags)
-			}
-		})
+				n := 0
+				for _, f := range res.Flags {
+					if f.Code == names.FlagSpelling {
+						n++
+					}
+				}
+				if n != tc.flags {
+					t.Errorf("%d spelling flags, want %d: %+v", n, tc.flags, res.Flags)
+				}
+			})
+		}
 	}
 }
 

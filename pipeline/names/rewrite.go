@@ -142,6 +142,7 @@ type scratch struct {
 	unknown  []unknownWord
 	suspects map[uint64]bool
 	prefixes map[[4]byte]int // markSuspects: a key start's first word, or shared
+	shared   []bool          // markSuspects: the word shares its key start with another spelling
 }
 
 type unknownWord struct {
@@ -425,28 +426,45 @@ func (rw *Rewriter) scan(sc *scratch, fi int, s string, out []match) []match {
 // like that of another, differently spelled word can be one spelling of a
 // name written two ways, so the others are not examined.
 func (rw *Rewriter) markSuspects(sc *scratch, fields []article.Field) {
-	if len(sc.unknown) < 2 {
+	n := len(sc.unknown)
+	if n < 2 {
 		return
 	}
-	if sc.prefixes == nil {
-		sc.prefixes = map[[4]byte]int{}
-	}
-	clear(sc.prefixes)
-	const shared = -1 // two spellings start like this
 	text := func(u *unknownWord) string { return (*fields[u.field].Text)[u.start:u.end] }
-	for i := range sc.unknown {
-		u := &sc.unknown[i]
-		pk := [4]byte{u.prefix[0], u.prefix[1], u.prefix[2], u.plen}
-		switch j, ok := sc.prefixes[pk]; {
-		case !ok:
-			sc.prefixes[pk] = i
-		case j != shared && text(&sc.unknown[j]) != text(u):
-			sc.prefixes[pk] = shared
+	start := func(u *unknownWord) [4]byte { return [4]byte{u.prefix[0], u.prefix[1], u.prefix[2], u.plen} }
+	sc.shared = append(sc.shared[:0], make([]bool, n)...)
+	if n <= 32 {
+		// Few words: compare each pair.
+		for i := 1; i < n; i++ {
+			for j := range i {
+				a, b := &sc.unknown[i], &sc.unknown[j]
+				if start(a) == start(b) && text(a) != text(b) {
+					sc.shared[i], sc.shared[j] = true, true
+				}
+			}
+		}
+	} else {
+		if sc.prefixes == nil {
+			sc.prefixes = map[[4]byte]int{}
+		}
+		clear(sc.prefixes)
+		const shared = -1 // two spellings start like this
+		for i := range sc.unknown {
+			u := &sc.unknown[i]
+			switch j, ok := sc.prefixes[start(u)]; {
+			case !ok:
+				sc.prefixes[start(u)] = i
+			case j != shared && text(&sc.unknown[j]) != text(u):
+				sc.prefixes[start(u)] = shared
+			}
+		}
+		for i := range sc.unknown {
+			sc.shared[i] = sc.prefixes[start(&sc.unknown[i])] == shared
 		}
 	}
 	for i := range sc.unknown {
 		u := &sc.unknown[i]
-		if sc.prefixes[[4]byte{u.prefix[0], u.prefix[1], u.prefix[2], u.plen}] != shared {
+		if !sc.shared[i] {
 			continue
 		}
 		w := text(u)
