@@ -133,7 +133,7 @@ func (t Topology) Streams() []jetstream.StreamConfig {
 // It gives up when ctx ends or on an error that waiting cannot cure.
 func (t Topology) Ensure(ctx context.Context, js jetstream.JetStream) error {
 	for _, sc := range t.Streams() {
-		if err := ensureOne(ctx, func(ctx context.Context) error {
+		if err := ensureOne(ctx, js.Conn(), func(ctx context.Context) error {
 			_, err := js.CreateOrUpdateStream(ctx, sc)
 			return err
 		}); err != nil {
@@ -141,7 +141,7 @@ func (t Topology) Ensure(ctx context.Context, js jetstream.JetStream) error {
 		}
 	}
 	for _, c := range t.Consumers() {
-		if err := ensureOne(ctx, func(ctx context.Context) error {
+		if err := ensureOne(ctx, js.Conn(), func(ctx context.Context) error {
 			_, err := js.CreateOrUpdateConsumer(ctx, c.Stream, t.consumerConfig(c))
 			return err
 		}); err != nil {
@@ -155,7 +155,7 @@ func (t Topology) Ensure(ctx context.Context, js jetstream.JetStream) error {
 			FilterSubject: AdvisoryPrefix + c.Stream + "." + c.Durable,
 			MaxDeliver:    -1, MaxAckPending: 16,
 		}
-		if err := ensureOne(ctx, func(ctx context.Context) error {
+		if err := ensureOne(ctx, js.Conn(), func(ctx context.Context) error {
 			_, err := js.CreateOrUpdateConsumer(ctx, StreamAdvisories, cfg)
 			return err
 		}); err != nil {
@@ -168,7 +168,7 @@ func (t Topology) Ensure(ctx context.Context, js jetstream.JetStream) error {
 		{Bucket: BucketDeskNames, Description: "names added or corrected at the desk, applied by every normalize worker", History: 8, Storage: t.Storage, Replicas: t.Replicas},
 		{Bucket: BucketDesk, Description: "desk actions (reviewed flags) and their audit log", History: 1, Storage: t.Storage, Replicas: t.Replicas},
 	} {
-		if err := ensureOne(ctx, func(ctx context.Context) error {
+		if err := ensureOne(ctx, js.Conn(), func(ctx context.Context) error {
 			_, err := js.CreateOrUpdateKeyValue(ctx, kv)
 			return err
 		}); err != nil {
@@ -178,14 +178,25 @@ func (t Topology) Ensure(ctx context.Context, js jetstream.JetStream) error {
 	return nil
 }
 
+// ErrNotPermitted is returned (wrapped) by Ensure when the server refused
+// the account a set-up request: it may not manage streams or buckets.
+var ErrNotPermitted = errors.New("the NATS account may not create or update the topology (run set-up with an admin user)")
+
 // ensureOne runs one idempotent set-up request, each try bounded by
-// RequestTimeout, until it succeeds, fails for good, or ctx ends.
-func ensureOne(ctx context.Context, do func(context.Context) error) error {
+// RequestTimeout, until it succeeds, fails for good, or ctx ends. A request
+// the server refused for lack of permission goes unanswered; the
+// connection's last error tells it from a slow cluster.
+func ensureOne(ctx context.Context, nc *nats.Conn, do func(context.Context) error) error {
 	pause := 100 * time.Millisecond
 	for {
 		cctx, cancel := context.WithTimeout(ctx, RequestTimeout)
 		err := do(cctx)
 		cancel()
+		if err != nil && Transient(err) {
+			if last := nc.LastError(); errors.Is(last, nats.ErrPermissionViolation) {
+				return fmt.Errorf("%w: %w", ErrNotPermitted, last)
+			}
+		}
 		if err == nil || !Transient(err) || ctx.Err() != nil {
 			if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
 				return fmt.Errorf("%w (last try: %w)", ctx.Err(), err)

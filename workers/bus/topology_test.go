@@ -2,11 +2,14 @@ package bus_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/dewire/dewire/internal/natstest"
@@ -120,5 +123,24 @@ func TestEnsureWaitsForACompleteCluster(t *testing.T) {
 		if got := s.CachedInfo().Config.Replicas; got != 3 {
 			t.Errorf("stream %s has %d replicas, want 3", sc.Name, got)
 		}
+	}
+}
+
+// TestEnsureWithoutAdminRightsSaysSo runs set-up as a user who may only
+// publish articles: the server refuses the requests without answering,
+// and Ensure must report the refusal instead of waiting for a cluster.
+func TestEnsureWithoutAdminRightsSaysSo(t *testing.T) {
+	n := natstest.Server(t, func(o *server.Options) {
+		o.Users = []*server.User{{Username: "worker", Password: "pw", Permissions: &server.Permissions{
+			Publish:   &server.SubjectPermission{Allow: []string{"articles.>"}},
+			Subscribe: &server.SubjectPermission{Allow: []string{"_INBOX.>"}},
+		}}}
+	})
+	js := natstest.NewJetStream(t, n.Conn(nats.UserInfo("worker", "pw")))
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	err := bus.DefaultTopology().Ensure(ctx, js)
+	if !errors.Is(err, bus.ErrNotPermitted) || !errors.Is(err, nats.ErrPermissionViolation) {
+		t.Fatalf("Ensure as a user without JetStream rights = %v, want bus.ErrNotPermitted wrapping the violation", err)
 	}
 }
