@@ -1,11 +1,15 @@
 package bus
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
+	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/gofrs/flock"
 	"github.com/nats-io/nats-server/v2/server"
 	"go.uber.org/zap"
 )
@@ -63,6 +67,48 @@ func (e Embedded) Start() (*server.Server, error) {
 	if e.StoreDir == "" {
 		return nil, fmt.Errorf("%w: a store folder is required", ErrEmbeddedConfig)
 	}
+	// Two servers on one store would corrupt it: the first holds a lock on
+	// the folder until it shuts down.
+	if err := os.MkdirAll(e.StoreDir, 0o755); err != nil {
+		return nil, fmt.Errorf("embedded nats: store folder: %w", err)
+	}
+	lock := flock.New(filepath.Join(e.StoreDir, storeLock))
+	// A server of this process that just shut down lets go a moment later.
+	ctx, cancel := context.WithTimeout(context.Background(), lockWait)
+	defer cancel()
+	locked, err := lock.TryLockContext(ctx, 20*time.Millisecond)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("embedded nats: lock %s: %w", lock.Path(), err)
+	}
+	if !locked {
+		return nil, fmt.Errorf("%w: %s (another dewire run holds %s)", ErrStoreInUse, e.StoreDir, lock.Path())
+	}
+	s, err := e.start()
+	if err != nil {
+		lock.Unlock()
+		return nil, err
+	}
+	go func() {
+		s.WaitForShutdown()
+		lock.Unlock()
+	}()
+	return s, nil
+}
+
+// storeLock is the file in the store folder the running server locks.
+const storeLock = "dewire.lock"
+
+// lockWait is how long Start waits for the store's lock.
+const lockWait = 3 * time.Second
+
+// ErrStoreInUse is returned by Embedded.Start when another process (or
+// server) runs on the same store folder.
+var ErrStoreInUse = errors.New("the JetStream store folder is in use")
+
+func (e Embedded) start() (*server.Server, error) {
 	opts := &server.Options{
 		ServerName:         "dewire-embedded",
 		JetStream:          true,

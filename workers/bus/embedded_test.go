@@ -164,3 +164,29 @@ func plainClientRefused(t *testing.T, addr string) bool {
 	line, err := r.ReadString('\n')
 	return err != nil || !strings.HasPrefix(line, "PONG")
 }
+
+// TestTwoEmbeddedServersNeverShareAStore starts a second server on the
+// store of a running one, as a second `dewire run` on the same --data
+// would: it must be refused, and the folder is free again once the first
+// has shut down.
+func TestTwoEmbeddedServersNeverShareAStore(t *testing.T) {
+	dir := t.TempDir()
+	first, err := bus.Embedded{StoreDir: dir}.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := bus.Embedded{StoreDir: dir}.Start()
+	if !errors.Is(err, bus.ErrStoreInUse) {
+		if second != nil {
+			second.Shutdown()
+		}
+		first.Shutdown()
+		t.Fatalf("a second server on a store in use: %v, want bus.ErrStoreInUse", err)
+	}
+	first.Shutdown()
+	again, err := bus.Embedded{StoreDir: dir}.Start()
+	if err != nil {
+		t.Fatalf("the store after the first server shut down: %v", err)
+	}
+	again.Shutdown()
+}
