@@ -1,6 +1,7 @@
 package local_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -113,6 +114,25 @@ func readSink(t testing.TB, dir string) []*article.Article {
 		t.Fatal(err)
 	}
 	return all
+}
+
+// sinkLines counts the complete lines of the sink's JSONL files, which a
+// running sink may be appending to.
+func sinkLines(t testing.TB, dir string) int {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(dir, "articles-*.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += bytes.Count(b, []byte("\n"))
+	}
+	return n
 }
 
 // exactlyOnce checks that the sink holds each of want ids once.

@@ -184,6 +184,8 @@ func (s *Stage) run(ctx context.Context) error {
 	log.Info("stage started", zap.String("stream", s.cfg.Stream), zap.String("consumer", s.cfg.Consumer),
 		zap.Int("concurrency", s.cfg.Concurrency), zap.Int("max_deliver", s.maxDel))
 
+	var gone error     // the consumer is no more: the stage ends so it is bound again
+	var unanswered int // pulls in a row that no server answered
 	for ctx.Err() == nil {
 		if !s.waitUnpaused(ctx) {
 			break
@@ -212,6 +214,10 @@ func (s *Stage) run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				break
 			}
+			if consumerGone(err, &unanswered) {
+				gone = err
+				break
+			}
 			log.Warn("pull failed", zap.Error(err))
 			sleep(ctx, s.cfg.PollWait)
 			continue
@@ -232,15 +238,49 @@ func (s *Stage) run(ctx context.Context) error {
 			}()
 		}
 		release(slots, free)
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		err = batch.Error()
+		if ctx.Err() == nil && consumerGone(err, &unanswered) {
+			gone = err
+			break
+		}
+		if err != nil && !errors.Is(err, nats.ErrTimeout) && !errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
 			log.Warn("pull ended with error", zap.Error(err))
 			sleep(ctx, s.cfg.PollWait)
 		}
 	}
 	log.Info("stage draining")
 	wg.Wait()
+	if gone != nil {
+		log.Warn("the consumer is gone; binding it again", zap.Error(gone))
+		return fmt.Errorf("stage %s: %w: %w", s.cfg.Name, ErrConsumerGone, gone)
+	}
 	log.Info("stage stopped")
 	return nil
+}
+
+// ErrConsumerGone is returned (wrapped) by Run when the stage's consumer
+// was deleted under it (its stream removed, say): Env.RunStage binds it
+// again, reporting on /readyz until `dewire setup` has recreated it.
+var ErrConsumerGone = errors.New("the consumer no longer exists")
+
+// goneAfter is how many pulls in a row may go unanswered (no server
+// serves the consumer) before the stage takes its consumer for gone; a
+// server restarting answers again well within them.
+const goneAfter = 5
+
+// consumerGone reports whether err, a pull's outcome, shows the consumer
+// gone: deleted, not found, or unanswered goneAfter times in a row
+// (counted in *unanswered).
+func consumerGone(err error, unanswered *int) bool {
+	switch {
+	case errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrConsumerNotFound):
+		return true
+	case errors.Is(err, nats.ErrNoResponders):
+		*unanswered++
+		return *unanswered >= goneAfter
+	}
+	*unanswered = 0
+	return false
 }
 
 func (s *Stage) handle(jm jetstream.Msg, log *zap.Logger) {

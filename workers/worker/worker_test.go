@@ -226,3 +226,81 @@ func TestWorkerWaitsForNATSInsteadOfExiting(t *testing.T) {
 func outMsg(o stage.Out) *nats.Msg {
 	return &nats.Msg{Subject: o.Subject, Data: o.Data, Header: o.Header}
 }
+
+// TestWorkerRecoversWhenItsStreamIsRecreated removes a normalize worker's
+// input stream and consumer under it, as an operator cleaning up with
+// `nats stream rm` does, then runs set-up again: the worker must notice,
+// report it on /readyz, bind the new consumer and normalize what arrives
+// next, without a restart.
+func TestWorkerRecoversWhenItsStreamIsRecreated(t *testing.T) {
+	srv := natstest.Server(t)
+	js := srv.JetStream()
+	topo := bus.DefaultTopology()
+	if err := topo.Ensure(context.Background(), js); err != nil {
+		t.Fatal(err)
+	}
+	de, err := normalize.New("de")
+	if err != nil {
+		t.Fatal(err)
+	}
+	probes := worker.NewProbes()
+	core, logs := observer.New(zap.WarnLevel)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- worker.Run(ctx, worker.Config{
+			Kind: worker.Normalize, Conn: bus.Conn{URL: srv.URL()}, Concurrency: 2, Probes: probes, Log: zap.New(core),
+			Normalize: wnorm.Options{DE: de},
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	publish := func(id string) {
+		t.Helper()
+		a := &article.Article{Schema: article.Schema, ID: id, Rev: 1, Source: article.Source{Name: "wire"},
+			DE: article.Text{Title: "Bericht", Paragraphs: []string{"Der Sprecher sagte ,es gebe keine Antwort ."}}}
+		out, err := stage.ArticleOut(bus.Raw, a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := js.PublishMsg(context.Background(), outMsg(out), jetstream.WithMsgID(out.MsgID)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	normalized := func() uint64 {
+		st, err := js.Stream(context.Background(), bus.StreamNormalized)
+		if err != nil {
+			return 0
+		}
+		info, err := st.Info(context.Background())
+		if err != nil {
+			return 0
+		}
+		return info.State.Msgs
+	}
+	publish("before")
+	natstest.Eventually(t, 30*time.Second, "the first article is normalized", func() bool { return normalized() == 1 })
+
+	if err := js.DeleteStream(context.Background(), bus.StreamRaw); err != nil {
+		t.Fatal(err)
+	}
+	natstest.Eventually(t, 60*time.Second, "/readyz reports the missing consumer", func() bool {
+		return readyz(probes) == http.StatusServiceUnavailable
+	})
+	if logs.FilterMessage("the consumer is gone; binding it again").Len() == 0 {
+		t.Error("the lost consumer is not logged")
+	}
+	if err := topo.Ensure(context.Background(), js); err != nil {
+		t.Fatal(err)
+	}
+	publish("after")
+	natstest.Eventually(t, 90*time.Second, "an article published after set-up ran again is normalized", func() bool { return normalized() == 2 })
+	natstest.Eventually(t, 30*time.Second, "ready again", func() bool { return readyz(probes) == http.StatusOK })
+	select {
+	case err := <-done:
+		t.Fatalf("the worker exited: %v", err)
+	default:
+	}
+}
