@@ -198,15 +198,7 @@ func TestWorkerWaitsForNATSInsteadOfExiting(t *testing.T) {
 	if err := bus.DefaultTopology().Ensure(context.Background(), js); err != nil {
 		t.Fatal(err)
 	}
-	a := &article.Article{Schema: article.Schema, ID: "w1", Rev: 1, Source: article.Source{Name: "wire"},
-		DE: article.Text{Title: "Bericht", Paragraphs: []string{"Der Sprecher sagte ,es gebe keine Antwort ."}}}
-	out, err := stage.ArticleOut(bus.Raw, a)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := js.PublishMsg(context.Background(), outMsg(out), jetstream.WithMsgID(out.MsgID)); err != nil {
-		t.Fatal(err)
-	}
+	publishRaw(t, js, "w1")
 	natstest.Eventually(t, 60*time.Second, "the worker normalizes once setup has run", func() bool {
 		st, err := js.Stream(context.Background(), bus.StreamNormalized)
 		if err != nil {
@@ -225,6 +217,20 @@ func TestWorkerWaitsForNATSInsteadOfExiting(t *testing.T) {
 
 func outMsg(o stage.Out) *nats.Msg {
 	return &nats.Msg{Subject: o.Subject, Data: o.Data, Header: o.Header}
+}
+
+// publishRaw publishes a German article with spacing errors to articles.raw.
+func publishRaw(t *testing.T, js jetstream.JetStream, id string) {
+	t.Helper()
+	a := &article.Article{Schema: article.Schema, ID: id, Rev: 1, Source: article.Source{Name: "wire"},
+		DE: article.Text{Title: "Bericht", Paragraphs: []string{"Der Sprecher sagte ,es gebe keine Antwort ."}}}
+	out, err := stage.ArticleOut(bus.Raw, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.PublishMsg(context.Background(), outMsg(out), jetstream.WithMsgID(out.MsgID)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestWorkerRecoversWhenItsStreamIsRecreated removes a normalize worker's
@@ -257,18 +263,6 @@ func TestWorkerRecoversWhenItsStreamIsRecreated(t *testing.T) {
 		cancel()
 		<-done
 	})
-	publish := func(id string) {
-		t.Helper()
-		a := &article.Article{Schema: article.Schema, ID: id, Rev: 1, Source: article.Source{Name: "wire"},
-			DE: article.Text{Title: "Bericht", Paragraphs: []string{"Der Sprecher sagte ,es gebe keine Antwort ."}}}
-		out, err := stage.ArticleOut(bus.Raw, a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := js.PublishMsg(context.Background(), outMsg(out), jetstream.WithMsgID(out.MsgID)); err != nil {
-			t.Fatal(err)
-		}
-	}
 	normalized := func() uint64 {
 		st, err := js.Stream(context.Background(), bus.StreamNormalized)
 		if err != nil {
@@ -280,7 +274,7 @@ func TestWorkerRecoversWhenItsStreamIsRecreated(t *testing.T) {
 		}
 		return info.State.Msgs
 	}
-	publish("before")
+	publishRaw(t, js, "before")
 	natstest.Eventually(t, 30*time.Second, "the first article is normalized", func() bool { return normalized() == 1 })
 
 	if err := js.DeleteStream(context.Background(), bus.StreamRaw); err != nil {
@@ -295,7 +289,7 @@ func TestWorkerRecoversWhenItsStreamIsRecreated(t *testing.T) {
 	if err := topo.Ensure(context.Background(), js); err != nil {
 		t.Fatal(err)
 	}
-	publish("after")
+	publishRaw(t, js, "after")
 	natstest.Eventually(t, 90*time.Second, "an article published after set-up ran again is normalized", func() bool { return normalized() == 2 })
 	natstest.Eventually(t, 30*time.Second, "ready again", func() bool { return readyz(probes) == http.StatusOK })
 	select {
