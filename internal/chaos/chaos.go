@@ -494,7 +494,10 @@ func (r *run) leader(ctx context.Context, stream string) (natsNode, error) {
 }
 
 // waitQuiet waits until every expected record is in the sink and the
-// consumers are idle, or nothing changed for QuietFor, or Deadline passes.
+// consumers are idle, or they are idle and nothing changed for QuietFor,
+// or Deadline passes. A message a consumer still holds (delivered and not
+// acknowledged, or handed back with a delay that can reach minutes after
+// many failed deliveries) is not lost: only the deadline ends that wait.
 func (r *run) waitQuiet(ctx context.Context, led *ledger, out string) string {
 	deadline := time.Now().Add(r.cfg.Deadline)
 	var last string
@@ -510,7 +513,7 @@ func (r *run) waitQuiet(ctx context.Context, led *ledger, out string) string {
 				return "every expected record is in the sink"
 			}
 		}
-		if time.Since(lastChange) > r.cfg.QuietFor {
+		if idle && time.Since(lastChange) > r.cfg.QuietFor {
 			return fmt.Sprintf("nothing changed for %s", r.cfg.QuietFor)
 		}
 		if time.Now().After(deadline) {
