@@ -70,14 +70,7 @@ func (d *DeskNames) apply(n *Normalizer, a *article.Article) {
 		rw = s.en
 	}
 	res := rw.Rewrite(n.fields(t))
-	for i := range res.Edits {
-		res.Edits[i].Stage = n.stage
-	}
-	for i := range res.Flags {
-		res.Flags[i].Stage = n.stage
-	}
-	a.Edits = append(a.Edits, res.Edits...)
-	a.Flags = append(a.Flags, res.Flags...)
+	n.addNameEdits(a, res)
 	for _, e := range res.Entities {
 		found := false
 		for i := range a.Entities {

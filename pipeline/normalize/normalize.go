@@ -138,6 +138,14 @@ func (n *Normalizer) ArticleContext(ctx context.Context, a *article.Article) err
 			a.Flags[i].Offset = mapOffset(res.Edits, a.Flags[i].Field, a.Flags[i].Offset)
 		}
 	}
+	n.addNameEdits(a, res)
+	a.Entities = mergeEntities(a.Entities, res.Entities, n.lang+".")
+	return nil
+}
+
+// addNameEdits stamps the names pass's edits and flags with this stage and
+// adds them to a.
+func (n *Normalizer) addNameEdits(a *article.Article, res names.Result) {
 	for i := range res.Edits {
 		res.Edits[i].Stage = n.stage
 	}
@@ -146,8 +154,6 @@ func (n *Normalizer) ArticleContext(ctx context.Context, a *article.Article) err
 	}
 	a.Edits = append(a.Edits, res.Edits...)
 	a.Flags = append(a.Flags, res.Flags...)
-	a.Entities = mergeEntities(a.Entities, res.Entities, n.lang+".")
-	return nil
 }
 
 // mapOffset carries an offset in a field through the edits of that field
