@@ -69,7 +69,7 @@ func (d *DeskNames) apply(n *Normalizer, a *article.Article) {
 	if n.lang == "en" {
 		rw = s.en
 	}
-	res := rw.Rewrite(n.fields(t))
+	res := rw.Rewrite(n.fields(t, nil))
 	n.addNameEdits(a, res)
 	for _, e := range res.Entities {
 		found := false

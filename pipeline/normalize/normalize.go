@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/bits"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/text/unicode/norm"
@@ -31,6 +32,11 @@ type Normalizer struct {
 	// fieldNames are the names article.Text.Fields gives the title, the lead
 	// and the first paragraphs, made once rather than for every article.
 	fieldNames []string
+	// entityPrefix is the field prefix of this language's mentions ("de.").
+	entityPrefix string
+	// fieldLists holds *[]article.Field for reuse: an article's field list
+	// lives only while it is normalized.
+	fieldLists sync.Pool
 }
 
 // namedParagraphs is how many paragraph field names a Normalizer keeps.
@@ -63,7 +69,7 @@ func NewWithGazetteer(lang string, st *Style, g *names.Gazetteer) (*Normalizer, 
 	if st == nil {
 		st = &Style{}
 	}
-	n := &Normalizer{lang: lang}
+	n := &Normalizer{lang: lang, entityPrefix: lang + "."}
 	ts := textfix.Style{Lang: lang, Exclamations: st.Exclamations}
 	switch lang {
 	case "de":
@@ -111,7 +117,17 @@ func (n *Normalizer) ArticleContext(ctx context.Context, a *article.Article) err
 	if t == nil {
 		return nil
 	}
-	fields := n.fields(t)
+	fl, _ := n.fieldLists.Get().(*[]article.Field)
+	if fl == nil {
+		fl = new([]article.Field)
+	}
+	defer func() {
+		clear(*fl) // drop the pointers into a
+		*fl = (*fl)[:0]
+		n.fieldLists.Put(fl)
+	}()
+	fields := n.fields(t, (*fl)[:0])
+	*fl = fields
 	firstFlag := len(a.Flags)
 	for _, f := range fields {
 		if err := ctx.Err(); err != nil {
@@ -139,7 +155,7 @@ func (n *Normalizer) ArticleContext(ctx context.Context, a *article.Article) err
 		}
 	}
 	n.addNameEdits(a, res)
-	a.Entities = mergeEntities(a.Entities, res.Entities, n.lang+".")
+	a.Entities = mergeEntities(a.Entities, res.Entities, n.entityPrefix)
 	return nil
 }
 
@@ -173,12 +189,12 @@ func mapOffset(edits []article.Edit, field string, off int) int {
 	return off
 }
 
-// fields is t.Fields(n.lang) with the field names made in advance.
-func (n *Normalizer) fields(t *article.Text) []article.Field {
+// fields is t.Fields(n.lang) with the field names made in advance, in out's
+// memory where it has room.
+func (n *Normalizer) fields(t *article.Text, out []article.Field) []article.Field {
 	if len(t.Paragraphs) > namedParagraphs {
 		return t.Fields(n.lang)
 	}
-	out := make([]article.Field, 0, len(t.Paragraphs)+2)
 	out = append(out, article.Field{Name: n.fieldNames[0], Text: &t.Title})
 	if t.Lead != "" {
 		out = append(out, article.Field{Name: n.fieldNames[1], Text: &t.Lead})

@@ -45,13 +45,16 @@ func TestFieldsAreTheArticlesFields(t *testing.T) {
 		{Title: "T", Paragraphs: make([]string, namedParagraphs)},
 		{Title: "T", Lead: "L", Paragraphs: make([]string, namedParagraphs+3)},
 	} {
-		got, want := n.fields(&txt), txt.Fields("de")
-		if len(got) != len(want) {
-			t.Fatalf("%d fields, want %d", len(got), len(want))
-		}
-		for i := range got {
-			if got[i].Name != want[i].Name || got[i].Text != want[i].Text {
-				t.Errorf("field %d is %s, want %s", i, got[i].Name, want[i].Name)
+		// with no memory given, and in a reused list too short for the text
+		for _, buf := range [][]article.Field{nil, make([]article.Field, 0, 2)} {
+			got, want := n.fields(&txt, buf), txt.Fields("de")
+			if len(got) != len(want) {
+				t.Fatalf("%d fields, want %d", len(got), len(want))
+			}
+			for i := range got {
+				if got[i].Name != want[i].Name || got[i].Text != want[i].Text {
+					t.Errorf("field %d is %s, want %s", i, got[i].Name, want[i].Name)
+				}
 			}
 		}
 	}

@@ -47,25 +47,7 @@ func debrisTail(s string, observed *[]article.Flag) (repl, bool) {
 	if end == 0 {
 		return repl{}, false
 	}
-	from := max(0, end-maxDebrisTail)
-	for k := from; k < end; k++ {
-		start := k
-		if k > 0 {
-			// a candidate starts after a sentence end and a space: jump
-			// from space to space
-			if s[k-1] != ' ' {
-				j := strings.IndexByte(s[k:end], ' ')
-				if j < 0 {
-					break
-				}
-				k += j // the loop's k++ steps past the space
-				continue
-			}
-			if s[k] == ' ' || k < 2 || !mayEndSentence(s[k-2]) || !sentenceEnd(s, k-1) {
-				continue
-			}
-			start = k - 1 // the space goes with it
-		}
+	for k, start := debrisStart(s, end, max(0, end-maxDebrisTail)); k < end; k, start = debrisStart(s, end, k+1) {
 		tail := s[k:end]
 		if !debrisOpening(tail) {
 			continue
@@ -84,6 +66,22 @@ func debrisTail(s string, observed *[]article.Flag) (repl, bool) {
 		}
 	}
 	return repl{}, false
+}
+
+// debrisStart returns the first k in [from, end) where page furniture may
+// begin: the start of the text, or a word after the end of a sentence and a
+// space; and where the furniture's removal would start (the space goes with
+// it). It returns end when there is none.
+func debrisStart(s string, end, from int) (k, start int) {
+	if from == 0 && end > 0 {
+		return 0, 0
+	}
+	for k = max(from, 2); k < end; k++ {
+		if s[k-1] == ' ' && s[k] != ' ' && mayEndSentence(s[k-2]) && sentenceEnd(s, k-1) {
+			return k, k - 1
+		}
+	}
+	return end, end
 }
 
 // mayEndSentence is the byte test before sentenceEnd: the last byte of the
@@ -475,7 +473,11 @@ func mayBeDebris(s string) bool {
 	if c := s[n-1]; c >= '0' && c <= '9' {
 		return true
 	}
-	var flags []article.Flag
-	_, ok := debrisTail(s, &flags)
-	return ok || len(flags) > 0
+	// debrisTail acts only where a tail passes debrisOpening.
+	for k, _ := debrisStart(s, n, max(0, n-maxDebrisTail)); k < n; k, _ = debrisStart(s, n, k+1) {
+		if debrisOpening(s[k:n]) {
+			return true
+		}
+	}
+	return false
 }

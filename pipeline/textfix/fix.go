@@ -85,7 +85,7 @@ func (f *Fixer) Fix(text string) (out string, edits []article.Edit, flags []arti
 			flags = append(flags, observed...)
 			break
 		}
-		need = needAll // a repair may have exposed another
+		need = needs(out) // a repair may have exposed another
 	}
 	// Flags about repairs point into out, where the desk reads them.
 	for i, at := range actedAt {
