@@ -2,6 +2,7 @@ package textfix
 
 import (
 	"fmt"
+	"math/bits"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -76,10 +77,31 @@ func debrisStart(s string, end, from int) (k, start int) {
 	if from == 0 && end > 0 {
 		return 0, 0
 	}
-	for k = max(from, 2); k < end; k++ {
+	k = max(from, 2)
+	for k < end {
+		if j := k - 2; j+9 <= len(s) {
+			// Eight candidates at a time: lanes where s[j…] holds a byte that
+			// may end a sentence and the next byte is a space (zeroLanes may
+			// flag more; each is checked).
+			x, y := load64(s, j), load64(s, j+1)
+			m := x&0x8080808080808080 | zeroLanes(x^0x2E2E2E2E2E2E2E2E) | zeroLanes(x^0x2121212121212121) |
+				zeroLanes(x^0x3F3F3F3F3F3F3F3F) | zeroLanes(x^0x2929292929292929) | zeroLanes(x^0x2222222222222222)
+			for m &= zeroLanes(y ^ 0x2020202020202020); m != 0; m &= m - 1 {
+				c := j + bits.TrailingZeros64(m)/8 + 2
+				if c >= end {
+					return end, end
+				}
+				if s[c-1] == ' ' && s[c] != ' ' && mayEndSentence(s[c-2]) && sentenceEnd(s, c-1) {
+					return c, c - 1
+				}
+			}
+			k += 8
+			continue
+		}
 		if s[k-1] == ' ' && s[k] != ' ' && mayEndSentence(s[k-2]) && sentenceEnd(s, k-1) {
 			return k, k - 1
 		}
+		k++
 	}
 	return end, end
 }
