@@ -173,20 +173,27 @@ func needs(s string) uint8 {
 	var need uint8
 	n := len(s)
 	for i := 0; i < n; i++ {
-		// Skip eight bytes at a time while none can matter: non-ASCII, '"',
-		// or punctuation after a space or before its own double.
-		for i+8 <= n {
+		// Skip eight bytes at a time while none can matter: '"',
+		// punctuation after a space or before its own double, the lead
+		// bytes 0xC2 and 0xE2, or 0xC3 two bytes before a byte that may
+		// make it mojibake (the other non-ASCII bytes, umlauts among them,
+		// pass).
+		for i+10 <= n {
 			x := load64(s, i)
-			var prev, next uint64
+			var prev uint64
 			if i > 0 {
 				prev = uint64(s[i-1])
 			}
-			if i+8 < n {
-				next = uint64(s[i+8])
-			}
+			next := uint64(s[i+8])
 			t := x & 0x7F7F7F7F7F7F7F7F
 			punct := (0xBFBFBFBFBFBFBFBF - t) & (t + 0x5F5F5F5F5F5F5F5F) // lanes '!'…'?'
-			m := x | punct&(zeroLanes(x<<8|prev^0x2020202020202020)|zeroLanes(x^(x>>8|next<<56))) | zeroLanes(x^0x2222222222222222)
+			m := punct&(zeroLanes(x<<8|prev^0x2020202020202020)|zeroLanes(x^(x>>8|next<<56))) | zeroLanes(x^0x2222222222222222)
+			if hi := x & 0x8080808080808080; hi != 0 {
+				y := load64(s, i+2) // the byte two after each lane
+				m |= zeroLanes(x^0xC2C2C2C2C2C2C2C2) | zeroLanes(x^0xE2E2E2E2E2E2E2E2) |
+					zeroLanes(x^0xC3C3C3C3C3C3C3C3)&(zeroLanes(y^0xC2C2C2C2C2C2C2C2)|zeroLanes(y^0xC5C5C5C5C5C5C5C5)|
+						zeroLanes(y^0xC6C6C6C6C6C6C6C6)|zeroLanes(y^0xCBCBCBCBCBCBCBCB)|zeroLanes(y^0xE2E2E2E2E2E2E2E2))
+			}
 			if m &= 0x8080808080808080; m != 0 {
 				i += bits.TrailingZeros64(m) / 8
 				break
