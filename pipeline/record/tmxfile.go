@@ -358,7 +358,8 @@ func (t *TMXFile) Mark() TMXMark {
 }
 
 func (t *TMXFile) mark() TMXMark {
-	return TMXMark{End: t.end - int64(len(tmxClose)), Tail: append([]byte(nil), t.tail...)}
+	// t.tail is replaced, never changed in place: the mark may share it.
+	return TMXMark{End: t.end - int64(len(tmxClose)), Tail: t.tail[:len(t.tail):len(t.tail)]}
 }
 
 // Append adds the article's sentence pairs and returns the file's mark after

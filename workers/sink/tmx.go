@@ -32,6 +32,10 @@ const tmxStoreName = "tmx-index.db"
 // after any crash between a file and the store.
 const tmxStoreLag = 256
 
+// maxOpenTMXFiles bounds the files kept open for writing; reopening one
+// reads only its end.
+const maxOpenTMXFiles = 8
+
 var (
 	bucketMarks = []byte("marks")    // TMX file name → mark: end (8 bytes, big endian), then tail
 	keyComplete = []byte("complete") // in bucketMeta: the store covers every file
@@ -321,6 +325,16 @@ func (t *TMX) Write(_ context.Context, a *article.Article) error {
 func (t *TMX) file(name string) (*record.TMXFile, error) {
 	if f, ok := t.files[name]; ok {
 		return f, nil
+	}
+	if len(t.files) >= maxOpenTMXFiles {
+		var errs []error
+		for _, f := range t.files {
+			errs = append(errs, f.Close())
+		}
+		clear(t.files)
+		if err := errors.Join(errs...); err != nil {
+			return nil, fmt.Errorf("tmx: %w", err)
+		}
 	}
 	// This writer holds the store, so nothing follows the mark: anything
 	// found there would be another writer's, and is indexed all the same.

@@ -345,8 +345,8 @@ func TestTMXOpenReadsOnlyWhatFollowsTheLastIndexedUnit(t *testing.T) {
 
 // TestTMXCrashBeforeTheIndexCaughtUp copies a folder while its writer is
 // still open, well past the point where the index last caught up with the
-// files: the copy, opened as after a crash, holds every record once and
-// takes none of them again.
+// files (ten of them, more than the writer keeps open): the copy, opened as
+// after a crash, holds every record once and takes none of them again.
 func TestTMXCrashBeforeTheIndexCaughtUp(t *testing.T) {
 	dir := t.TempDir()
 	w := openTMXAt(t, dir)
@@ -355,7 +355,7 @@ func TestTMXCrashBeforeTheIndexCaughtUp(t *testing.T) {
 	var want []sinktest.Stored
 	for i := range 300 {
 		id := fmt.Sprintf("r%03d", i)
-		as = append(as, tmxRecord(id, 1, "h"+id, tmxDay1.Add(time.Duration(i%2)*24*time.Hour)))
+		as = append(as, tmxRecord(id, 1, "h"+id, tmxDay1.Add(time.Duration(i%10)*24*time.Hour)))
 		want = append(want, sinktest.Stored{ID: id, Rev: 1, Hash: "h" + id})
 	}
 	writeTMX(t, w, as)
