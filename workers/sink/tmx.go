@@ -257,17 +257,16 @@ func (t *TMX) check(name string, mark record.TMXMark, found func(indexEntry) err
 	return m, nil
 }
 
-// revs returns every revision of id the files hold, with its hash.
-func (t *TMX) revs(id string) (map[int]string, error) {
-	held, err := t.store.revs(id)
+// revs returns what the files hold of id: the store's revisions and those
+// written since it last caught up.
+func (t *TMX) revs(id string) (revisions, error) {
+	stored, err := t.store.revs(id)
 	if err != nil {
 		return nil, fmt.Errorf("tmx: %w", err)
 	}
+	held := revisions{id: stored}
 	for rev, hash := range t.held[id] {
-		if held == nil {
-			held = map[int]string{}
-		}
-		held[rev] = hash
+		held.add(id, rev, hash)
 	}
 	return held, nil
 }
@@ -295,7 +294,7 @@ func (t *TMX) Write(_ context.Context, a *article.Article) error {
 	if err != nil {
 		return err
 	}
-	rev, dup := ResolveRevision(held, a.Rev, a.Hash)
+	rev, dup := held.resolve(a.ID, a.Rev, a.Hash)
 	if dup {
 		return nil
 	}
@@ -381,7 +380,7 @@ func (t *TMX) Latest(id string) (rev int, hash string, ok bool) {
 	if err != nil {
 		return 0, "", false
 	}
-	return revisions{id: held}.latest(id)
+	return held.latest(id)
 }
 
 // Close brings the index up to date and closes every file.
