@@ -176,11 +176,8 @@ func TestTMXFileIsValidAfterEveryAppend(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "2026-04-13.tmx")
 	as := articles()
 	for i, a := range as {
-		f, err := record.OpenTMXFile(path, record.TMXHeader{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := f.Append(a); err != nil {
+		f, _ := openFile(t, path)
+		if _, err := f.Append(a); err != nil {
 			t.Fatal(err)
 		}
 		xmllint(t, path)
@@ -204,22 +201,16 @@ func TestTMXFileRecoversFromATornAppend(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "day.tmx")
 			as := articles()
-			f, err := record.OpenTMXFile(path, record.TMXHeader{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			f, _ := openFile(t, path)
 			for _, a := range as {
-				if err := f.Append(a); err != nil {
+				if _, err := f.Append(a); err != nil {
 					t.Fatal(err)
 				}
 			}
 			f.Close()
 			b, _ := os.ReadFile(path)
 			os.WriteFile(path, tt.cut(b), 0o644)
-			f, err = record.OpenTMXFile(path, record.TMXHeader{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			f, _ = openFile(t, path)
 			defer f.Close()
 			xmllint(t, path)
 			got := translateToolkit(t, path)
@@ -302,36 +293,38 @@ func threeSegments(id string, rev int, hash string) *article.Article {
 	}}
 }
 
-func TestTMXFileAppendIsIdempotent(t *testing.T) {
+// openFile opens the file at path from the start and returns the records
+// it holds.
+func openFile(t *testing.T, path string) (*record.TMXFile, []record.TMXRecord) {
+	t.Helper()
+	var recs []record.TMXRecord
+	f, err := record.OpenTMXFile(path, record.TMXHeader{}, record.TMXMark{}, func(r record.TMXRecord) error {
+		recs = append(recs, r)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f, recs
+}
+
+func TestOpenTMXFileReportsTheRecordsItHolds(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "day.tmx")
-	a := threeSegments("a", 1, "h1")
-	for range 2 { // the second time as a restarted sink would
-		f, err := record.OpenTMXFile(path, record.TMXHeader{})
-		if err != nil {
+	f, recs := openFile(t, path)
+	if len(recs) != 0 {
+		t.Fatalf("a new file holds %+v", recs)
+	}
+	for _, a := range []*article.Article{threeSegments("a", 1, "h1"), threeSegments("b", 2, "h2"), {ID: "c", Rev: 1}} {
+		if _, err := f.Append(a); err != nil {
 			t.Fatal(err)
 		}
-		for range 2 {
-			if err := f.Append(a); err != nil {
-				t.Fatal(err)
-			}
-		}
-		if hash, ok := f.Has("a", 1); !ok || hash != "h1" {
-			t.Fatalf("Has(a, 1) = %q, %v", hash, ok)
-		}
-		t.Run("other content under the same key is a conflict", func(t *testing.T) {
-			if err := f.Append(threeSegments("a", 1, "h2")); !errors.Is(err, record.ErrTMXConflict) {
-				t.Fatalf("Append = %v, want ErrTMXConflict", err)
-			}
-		})
-		f.Close()
 	}
-	for tuid, n := range unitKeys(t, path) {
-		if n != 1 {
-			t.Errorf("%s written %d times", tuid, n)
-		}
-	}
-	if got := len(unitKeys(t, path)); got != 3 {
-		t.Fatalf("%d units, want 3", got)
+	f.Close()
+	f, recs = openFile(t, path)
+	defer f.Close()
+	want := []record.TMXRecord{{ID: "a", Rev: 1, Hash: "h1"}, {ID: "b", Rev: 2, Hash: "h2"}}
+	if fmt.Sprint(recs) != fmt.Sprint(want) {
+		t.Fatalf("records %+v, want %+v (a record without segments adds nothing)", recs, want)
 	}
 	dtdValid(t, path)
 }
@@ -339,18 +332,15 @@ func TestTMXFileAppendIsIdempotent(t *testing.T) {
 func TestTMXFileRollsBackATornRecordWhole(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "day.tmx")
-	f, err := record.OpenTMXFile(path, record.TMXHeader{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, _ := openFile(t, path)
 	first, last := threeSegments("a", 1, "h1"), threeSegments("b", 1, "h2")
-	if err := f.Append(first); err != nil {
+	if _, err := f.Append(first); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
 	before, _ := os.ReadFile(path)
-	f, _ = record.OpenTMXFile(path, record.TMXHeader{})
-	if err := f.Append(last); err != nil {
+	f, _ = openFile(t, path)
+	if _, err := f.Append(last); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
@@ -369,13 +359,18 @@ func TestTMXFileRollsBackATornRecordWhole(t *testing.T) {
 		if err := os.WriteFile(p, torn, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		f, err := record.OpenTMXFile(p, record.TMXHeader{})
+		had := false
+		f, err := record.OpenTMXFile(p, record.TMXHeader{}, record.TMXMark{}, func(r record.TMXRecord) error {
+			had = had || r.Key() == last.Key()
+			return nil
+		})
 		if err != nil {
 			t.Fatalf("cut at %d: %v", cut, err)
 		}
-		_, had := f.Has("b", 1)
-		if err := f.Append(last); err != nil { // the redelivery
-			t.Fatalf("cut at %d: %v", cut, err)
+		if !had { // the redelivery, as the sink sends it: only what the file lacks
+			if _, err := f.Append(last); err != nil {
+				t.Fatalf("cut at %d: %v", cut, err)
+			}
 		}
 		f.Close()
 		units := unitKeys(t, p)
@@ -411,15 +406,12 @@ func TestTMXFileReadsUnitsWithoutKeys(t *testing.T) {
 `
 	path := filepath.Join(t.TempDir(), "old.tmx")
 	os.WriteFile(path, []byte(old), 0o644)
-	f, err := record.OpenTMXFile(path, record.TMXHeader{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, recs := openFile(t, path)
 	defer f.Close()
-	if recs := f.Records(); len(recs) != 1 || recs[0].Key() != "a1@1" {
+	if len(recs) != 1 || recs[0].Key() != "a1@1" {
 		t.Fatalf("records %+v", recs)
 	}
-	if err := f.Append(threeSegments("b", 1, "h")); err != nil {
+	if _, err := f.Append(threeSegments("b", 1, "h")); err != nil {
 		t.Fatal(err)
 	}
 	if n := len(unitKeys(t, path)); n != 4 {
@@ -440,7 +432,7 @@ func TestOpenTMXFileRejectsForeignUnits(t *testing.T) {
 `
 	path := filepath.Join(t.TempDir(), "foreign.tmx")
 	os.WriteFile(path, []byte(foreign), 0o644)
-	if _, err := record.OpenTMXFile(path, record.TMXHeader{}); !errors.Is(err, record.ErrNotDewireTMX) {
+	if _, err := record.OpenTMXFile(path, record.TMXHeader{}, record.TMXMark{}, ignore); !errors.Is(err, record.ErrNotDewireTMX) {
 		t.Fatalf("OpenTMXFile = %v, want ErrNotDewireTMX", err)
 	}
 	b, _ := os.ReadFile(path)
@@ -451,12 +443,9 @@ func TestOpenTMXFileRejectsForeignUnits(t *testing.T) {
 
 func TestOpenTMXFileRefusesToCutBackPastTheLastRecord(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "day.tmx")
-	f, err := record.OpenTMXFile(path, record.TMXHeader{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	f, _ := openFile(t, path)
 	for _, id := range []string{"a", "b", "c"} {
-		if err := f.Append(threeSegments(id, 1, "h")); err != nil {
+		if _, err := f.Append(threeSegments(id, 1, "h")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -465,10 +454,133 @@ func TestOpenTMXFileRefusesToCutBackPastTheLastRecord(t *testing.T) {
 	i := strings.Index(string(b), `<tu tuid="b@1#2"`)
 	b[i+5] = 0 // damage inside b@1, with c@1 after it
 	os.WriteFile(path, b, 0o644)
-	if _, err := record.OpenTMXFile(path, record.TMXHeader{}); !errors.Is(err, record.ErrTMXCorrupt) {
+	if _, err := record.OpenTMXFile(path, record.TMXHeader{}, record.TMXMark{}, ignore); !errors.Is(err, record.ErrTMXCorrupt) {
 		t.Fatalf("OpenTMXFile = %v, want ErrTMXCorrupt", err)
 	}
 	if after, _ := os.ReadFile(path); string(after) != string(b) {
 		t.Fatal("a damaged file was changed")
 	}
 }
+
+func ignore(record.TMXRecord) error { return nil }
+
+// keys lists the keys of recs.
+func keys(recs []record.TMXRecord) []string {
+	var out []string
+	for _, r := range recs {
+		out = append(out, r.Key())
+	}
+	return out
+}
+
+func TestOpenTMXFileFromAMark(t *testing.T) {
+	// a@1, b@1, c@1 in one file, and the marks the appends returned.
+	setup := func(t *testing.T) (path string, marks []record.TMXMark) {
+		path = filepath.Join(t.TempDir(), "day.tmx")
+		f, _ := openFile(t, path)
+		marks = append(marks, f.Mark())
+		for _, id := range []string{"a", "b", "c"} {
+			m, err := f.Append(threeSegments(id, 1, "h"+id))
+			if err != nil {
+				t.Fatal(err)
+			}
+			marks = append(marks, m)
+		}
+		f.Close()
+		return path, marks
+	}
+	resume := func(path string, m record.TMXMark) (*record.TMXFile, []record.TMXRecord, error) {
+		var recs []record.TMXRecord
+		f, err := record.OpenTMXFile(path, record.TMXHeader{}, m, func(r record.TMXRecord) error {
+			recs = append(recs, r)
+			return nil
+		})
+		return f, recs, err
+	}
+
+	t.Run("it reports only the records after the mark", func(t *testing.T) {
+		path, marks := setup(t)
+		for i, m := range marks {
+			f, recs, err := resume(path, m)
+			if err != nil {
+				t.Fatalf("from mark %d: %v", i, err)
+			}
+			if got, want := fmt.Sprint(keys(recs)), fmt.Sprint([]string{"a@1", "b@1", "c@1"}[i:]); got != want {
+				t.Errorf("from mark %d: records %s, want %s", i, got, want)
+			}
+			if end := f.Mark(); end.End != marks[3].End || !bytes.Equal(end.Tail, marks[3].Tail) {
+				t.Errorf("from mark %d: the file's mark is not the one its last append returned", i)
+			}
+			f.Close()
+		}
+	})
+
+	t.Run("a torn append after the mark is rolled back", func(t *testing.T) {
+		path, marks := setup(t)
+		b, _ := os.ReadFile(path)
+		os.WriteFile(path, b[:len(b)-len(tmxCloseTags)-40], 0o644) // inside c@1#3
+		f, recs, err := resume(path, marks[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.Append(threeSegments("c", 1, "hc")); err != nil { // the redelivery
+			t.Fatal(err)
+		}
+		f.Close()
+		if got := fmt.Sprint(keys(recs)); got != "[b@1]" {
+			t.Fatalf("records %s, want [b@1]", got)
+		}
+		units := unitKeys(t, path)
+		if len(units) != 9 {
+			t.Fatalf("%d units, want 9: %v", len(units), units)
+		}
+		for tuid, n := range units {
+			if n != 1 {
+				t.Fatalf("%s written %d times", tuid, n)
+			}
+		}
+		dtdValid(t, path)
+	})
+
+	t.Run("a file that does not hold the mark's bytes is left alone", func(t *testing.T) {
+		path, marks := setup(t)
+		_, otherMarks := setup(t)
+		before, _ := os.ReadFile(path)
+		for name, m := range map[string]record.TMXMark{
+			"a mark from another file":    {End: marks[2].End, Tail: otherMarks[3].Tail},
+			"a mark past the end":         {End: marks[3].End + 1000, Tail: marks[3].Tail},
+			"a mark without its tail":     {End: marks[2].End},
+			"a mark whose tail is cut":    {End: marks[2].End, Tail: marks[2].Tail[1:]},
+			"a mark off a record's end":   {End: marks[2].End - 1, Tail: marks[2].Tail},
+			"a mark from a longer header": {End: marks[0].End + 1, Tail: marks[0].Tail},
+		} {
+			if _, _, err := resume(path, m); !errors.Is(err, record.ErrTMXMarkMismatch) {
+				t.Errorf("%s: OpenTMXFile = %v, want ErrTMXMarkMismatch", name, err)
+			}
+		}
+		if after, _ := os.ReadFile(path); !bytes.Equal(before, after) {
+			t.Fatal("the file was changed")
+		}
+	})
+
+	t.Run("the file before the mark is not read", func(t *testing.T) {
+		path, marks := setup(t)
+		b, _ := os.ReadFile(path)
+		i := strings.Index(string(b), `<tu tuid="a@1#1"`)
+		b[i+5] = 0 // damage inside a@1, which a full read reports
+		os.WriteFile(path, b, 0o644)
+		if _, err := record.OpenTMXFile(path, record.TMXHeader{}, record.TMXMark{}, ignore); !errors.Is(err, record.ErrTMXCorrupt) {
+			t.Fatalf("from the start: %v, want ErrTMXCorrupt", err)
+		}
+		f, recs, err := resume(path, marks[2])
+		if err != nil {
+			t.Fatalf("from the mark after b@1: %v", err)
+		}
+		f.Close()
+		if got := fmt.Sprint(keys(recs)); got != "[c@1]" {
+			t.Fatalf("records %s, want [c@1]", got)
+		}
+	})
+}
+
+const tmxCloseTags = "</body>\n</tmx>\n"

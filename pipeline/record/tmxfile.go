@@ -15,10 +15,6 @@ import (
 	"github.com/dewire/dewire/pipeline/article"
 )
 
-// ErrTMXConflict is returned by TMXFile.Append for a record whose key
-// (id@rev) the file already holds with a different content hash.
-var ErrTMXConflict = errors.New("tmx: the file holds this id and revision with other content")
-
 // ErrNotDewireTMX is returned by OpenTMXFile for a file it cannot read back:
 // not TMX, or units without the properties this package writes.
 var ErrNotDewireTMX = errors.New("not a TMX file written by dewire")
@@ -26,6 +22,11 @@ var ErrNotDewireTMX = errors.New("not a TMX file written by dewire")
 // ErrTMXCorrupt is returned by OpenTMXFile for a file damaged before its
 // last record: not the torn tail a crash leaves, so it is not cut back.
 var ErrTMXCorrupt = errors.New("tmx: file damaged before its last record")
+
+// ErrTMXMarkMismatch is returned by OpenTMXFile when the file does not hold
+// the bytes its mark says end there: it was replaced or cut since the mark
+// was taken, so only a read from the start can tell what it holds.
+var ErrTMXMarkMismatch = errors.New("tmx: the file does not match its mark")
 
 // TMXRecord is one record whose units a TMX file holds.
 type TMXRecord struct {
@@ -37,50 +38,65 @@ type TMXRecord struct {
 // Key is the record's identity in the sink, "id@rev".
 func (r TMXRecord) Key() string { return r.ID + "@" + strconv.Itoa(r.Rev) }
 
+// TMXMark is a point in a TMX file just after the units of a complete
+// record (or just after <body>): where the closing tags start. Tail, the
+// file's last bytes before End, lets OpenTMXFile tell that the file it
+// resumes is the one the mark was taken from. The zero mark is the start.
+type TMXMark struct {
+	End  int64
+	Tail []byte
+}
+
+// markTailLen is how many bytes before End a mark keeps.
+const markTailLen = 256
+
 // TMXFile appends sentence pairs to a TMX file on disk. After every Append
 // the file is a complete TMX document, synced to disk: the new units
 // overwrite the closing tags, which are written again after them. An append
-// cut short by a crash is rolled back, whole, when the file is next opened,
-// and a record the file already holds is not appended again.
+// cut short by a crash is rolled back, whole, when the file is next opened.
+// It holds nothing per record: which records the file holds is reported
+// once, as OpenTMXFile reads them, and deduplicating is the caller's job.
 type TMXFile struct {
 	mu     sync.Mutex
 	f      *os.File
-	end    int64 // length of the complete document
-	extent int64 // bytes possibly on disk: more than end after a failed write
+	end    int64  // length of the complete document
+	extent int64  // bytes possibly on disk: more than end after a failed write
+	tail   []byte // the last bytes before the closing tags
 	buf    bytes.Buffer
-	keys   map[string]int // id@rev → index in recs
-	recs   []TMXRecord
 }
 
-// OpenTMXFile opens or creates the TMX file at path. A new file gets the
-// header. An existing one is read through: the records whose units it holds
-// are remembered, and a tail that is not the closing tags right after the
-// last complete record (a crash in the middle of an append) is cut off, so
-// that a record is either in the file with all its units or not at all.
-func OpenTMXFile(path string, h TMXHeader) (*TMXFile, error) {
+// OpenTMXFile opens or creates the TMX file at path and reads it from mark
+// on (the whole file for the zero mark): found is called with each complete
+// record after the mark, in file order, and a tail that is not the closing
+// tags right after the last of them (a crash in the middle of an append) is
+// cut off, so that a record is either in the file with all its units or not
+// at all. A new file gets the header. The file before the mark is not read;
+// a file that does not hold the mark's bytes is ErrTMXMarkMismatch, and left
+// as it is.
+func OpenTMXFile(path string, h TMXHeader, mark TMXMark, found func(TMXRecord) error) (*TMXFile, error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("tmx: %w", err)
 	}
-	t := &TMXFile{f: f, keys: map[string]int{}}
-	if err := t.open(h, path); err != nil {
+	t := &TMXFile{f: f}
+	if err := t.open(h, path, mark, found); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("tmx %s: %w", path, err)
 	}
 	return t, nil
 }
 
-func (t *TMXFile) open(h TMXHeader, path string) error {
+func (t *TMXFile) open(h TMXHeader, path string, mark TMXMark, found func(TMXRecord) error) error {
 	st, err := t.f.Stat()
 	if err != nil {
 		return err
 	}
 	t.end, t.extent = st.Size(), st.Size()
+	if mark.End > 0 {
+		return t.resume(mark, found)
+	}
 	if t.end == 0 {
-		var b bytes.Buffer
-		appendTMXHeader(&b, h)
-		b.WriteString(tmxClose)
-		if err := t.writeAt(b.Bytes(), 0); err != nil {
+		if err := t.writeHeader(h); err != nil {
 			return err
 		}
 		return syncDir(filepath.Dir(path))
@@ -89,50 +105,87 @@ func (t *TMXFile) open(h TMXHeader, path string) error {
 	if _, err := t.f.ReadAt(data, 0); err != nil && !errors.Is(err, io.EOF) {
 		return err
 	}
-	recs, good, clean, err := scanTMX(data)
+	pos, err := bodyStart(data)
 	if errors.Is(err, errTornHeader) {
 		// Created, but its header never reached the disk whole: no record
 		// was ever in it.
 		t.end = 0
-		var b bytes.Buffer
-		appendTMXHeader(&b, h)
-		b.WriteString(tmxClose)
-		return t.writeAt(b.Bytes(), 0)
+		return t.writeHeader(h)
 	}
 	if err != nil {
 		return err
 	}
-	for _, r := range recs {
-		t.add(r)
+	return t.recover(data, 0, pos, found)
+}
+
+// resume reads the file from mark on.
+func (t *TMXFile) resume(mark TMXMark, found func(TMXRecord) error) error {
+	start := mark.End - int64(len(mark.Tail))
+	if len(mark.Tail) != int(min(mark.End, markTailLen)) || mark.End > t.end {
+		return fmt.Errorf("%w: mark at byte %d, file of %d bytes", ErrTMXMarkMismatch, mark.End, t.end)
 	}
+	data := make([]byte, t.end-start)
+	if _, err := t.f.ReadAt(data, start); err != nil && !errors.Is(err, io.EOF) {
+		return err
+	}
+	if !bytes.Equal(data[:len(mark.Tail)], mark.Tail) {
+		return fmt.Errorf("%w: other bytes before byte %d", ErrTMXMarkMismatch, mark.End)
+	}
+	return t.recover(data, start, len(mark.Tail), found)
+}
+
+// recover scans data (the file from byte base on) from pos, which follows a
+// complete record or <body>, reports the records found and cuts a torn tail.
+func (t *TMXFile) recover(data []byte, base int64, pos int, found func(TMXRecord) error) error {
+	good, clean, err := scanUnits(data, pos, base, found)
+	if err != nil {
+		return err
+	}
+	t.tail = lastBytes(nil, data[:good])
 	if clean {
 		return nil
 	}
 	// Torn append: nothing after the last complete record was acknowledged.
-	return t.writeAt([]byte(tmxClose), int64(good))
+	return t.writeAt([]byte(tmxClose), base+int64(good))
 }
 
-func (t *TMXFile) add(r TMXRecord) {
-	if _, ok := t.keys[r.Key()]; ok {
-		return
+func (t *TMXFile) writeHeader(h TMXHeader) error {
+	var b bytes.Buffer
+	appendTMXHeader(&b, h)
+	t.tail = lastBytes(nil, b.Bytes())
+	b.WriteString(tmxClose)
+	return t.writeAt(b.Bytes(), 0)
+}
+
+// lastBytes is the mark tail of a file whose bytes before the mark end with
+// b, following one whose tail was prev.
+func lastBytes(prev, b []byte) []byte {
+	if len(b) >= markTailLen {
+		return append([]byte(nil), b[len(b)-markTailLen:]...)
 	}
-	t.keys[r.Key()] = len(t.recs)
-	t.recs = append(t.recs, r)
+	all := append(append([]byte(nil), prev...), b...)
+	return all[max(0, len(all)-markTailLen):]
 }
 
-// scanTMX reads the units of a file this package wrote. It returns the
-// records found complete, the offset just after the last of them (or after
-// <body>), and whether the closing tags follow right there.
-func scanTMX(data []byte) (recs []TMXRecord, good int, clean bool, err error) {
+// bodyStart returns the offset just after <body> of a file this package
+// wrote.
+func bodyStart(data []byte) (int, error) {
 	const body = "<body>\n"
 	i := bytes.Index(data, []byte(body))
 	if i < 0 || !wellFormedHead(data[:i+len(body)]) {
 		if !bytes.Contains(data, []byte("<tu")) {
-			return nil, 0, false, errTornHeader
+			return 0, errTornHeader
 		}
-		return nil, 0, false, fmt.Errorf("%w: no well-formed header before <body>", ErrNotDewireTMX)
+		return 0, fmt.Errorf("%w: no well-formed header before <body>", ErrNotDewireTMX)
 	}
-	pos := i + len(body)
+	return i + len(body), nil
+}
+
+// scanUnits reads the units of a file this package wrote from pos in data
+// (the file from byte base on), where no record is open, and calls found
+// with each complete record. It returns the offset in data just after the
+// last of them (or pos), and whether the closing tags follow right there.
+func scanUnits(data []byte, pos int, base int64, found func(TMXRecord) error) (good int, clean bool, err error) {
 	good = pos
 	var cur tmxUnit // the record whose units are being read; Key "" between records
 	next := 0
@@ -147,7 +200,7 @@ func scanTMX(data []byte) (recs []TMXRecord, good int, clean bool, err error) {
 		}
 		u, err := parseTMXUnit(rest[:n+len("</tu>")])
 		if errors.Is(err, ErrNotDewireTMX) {
-			return nil, 0, false, fmt.Errorf("unit at byte %d: %w", pos, err)
+			return 0, false, fmt.Errorf("unit at byte %d: %w", base+int64(pos), err)
 		}
 		if err != nil {
 			break // bytes that never reached the disk whole
@@ -156,9 +209,11 @@ func scanTMX(data []byte) (recs []TMXRecord, good int, clean bool, err error) {
 		switch {
 		case u.units == 0: // written before units were counted: one unit stands for itself
 			if cur.key != "" {
-				return nil, 0, false, fmt.Errorf("%w: unit %s inside record %s", ErrNotDewireTMX, u.key, cur.key)
+				return 0, false, fmt.Errorf("%w: unit %s inside record %s", ErrNotDewireTMX, u.key, cur.key)
 			}
-			recs = append(recs, u.record)
+			if err := found(u.record); err != nil {
+				return 0, false, err
+			}
 			good = pos
 			continue
 		case cur.key == "" && u.seq == 1:
@@ -166,15 +221,17 @@ func scanTMX(data []byte) (recs []TMXRecord, good int, clean bool, err error) {
 		case cur.key == u.key && u.seq == next && u.units == cur.units:
 			next++
 		default:
-			return nil, 0, false, fmt.Errorf("%w: unit %s#%d out of order", ErrNotDewireTMX, u.key, u.seq)
+			return 0, false, fmt.Errorf("%w: unit %s#%d out of order", ErrNotDewireTMX, u.key, u.seq)
 		}
 		if u.seq == u.units {
-			recs = append(recs, cur.record)
+			if err := found(cur.record); err != nil {
+				return 0, false, err
+			}
 			good, cur = pos, tmxUnit{}
 		}
 	}
 	if cur.key == "" && string(data[pos:]) == tmxClose {
-		return recs, good, true, nil
+		return good, true, nil
 	}
 	// Only the last append can be torn, and it holds one record: units of
 	// two records past the last complete one are damage, not a crash.
@@ -198,9 +255,9 @@ func scanTMX(data []byte) (recs []TMXRecord, good int, clean bool, err error) {
 		rest = rest[n+len("</tu>\n"):]
 	}
 	if len(keys) > 1 {
-		return nil, 0, false, fmt.Errorf("%w: unreadable bytes at %d before units of more than one record", ErrTMXCorrupt, pos)
+		return 0, false, fmt.Errorf("%w: unreadable bytes at %d before units of more than one record", ErrTMXCorrupt, base+int64(pos))
 	}
-	return recs, good, false, nil
+	return good, false, nil
 }
 
 // errTornHeader: a file without units whose header is incomplete.
@@ -293,50 +350,39 @@ func (t *TMXFile) writeAt(b []byte, off int64) error {
 	return t.f.Sync()
 }
 
-// Records lists the records the file holds, in file order.
-func (t *TMXFile) Records() []TMXRecord {
+// Mark is where the file's complete records end.
+func (t *TMXFile) Mark() TMXMark {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return append([]TMXRecord(nil), t.recs...)
+	return t.mark()
 }
 
-// Has reports whether the file holds the units of (id, rev), and their hash.
-func (t *TMXFile) Has(id string, rev int) (hash string, ok bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	i, ok := t.keys[id+"@"+strconv.Itoa(rev)]
-	if !ok {
-		return "", false
-	}
-	return t.recs[i].Hash, true
+func (t *TMXFile) mark() TMXMark {
+	// t.tail is replaced, never changed in place: the mark may share it.
+	return TMXMark{End: t.end - int64(len(tmxClose)), Tail: t.tail[:len(t.tail):len(t.tail)]}
 }
 
-// Append adds the article's sentence pairs, unless the file holds (id, rev)
-// already: then it does nothing when the content hash is the same and
-// returns ErrTMXConflict when it differs.
-func (t *TMXFile) Append(a *article.Article) error {
+// Append adds the article's sentence pairs and returns the file's mark after
+// them. It does not look at what the file holds: a record appended twice is
+// in it twice.
+func (t *TMXFile) Append(a *article.Article) (TMXMark, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.f == nil {
-		return os.ErrClosed
+		return TMXMark{}, os.ErrClosed
 	}
 	if len(a.Segments) == 0 {
-		return nil
-	}
-	if i, ok := t.keys[a.Key()]; ok {
-		if t.recs[i].Hash != a.Hash {
-			return fmt.Errorf("tmx append %s: %w", a.Key(), ErrTMXConflict)
-		}
-		return nil
+		return t.mark(), nil
 	}
 	t.buf.Reset()
 	appendTUs(&t.buf, a)
+	units := len(t.buf.Bytes())
 	t.buf.WriteString(tmxClose)
 	if err := t.writeAt(t.buf.Bytes(), t.end-int64(len(tmxClose))); err != nil {
-		return fmt.Errorf("tmx append %s: %w", a.Key(), err)
+		return TMXMark{}, fmt.Errorf("tmx append %s: %w", a.Key(), err)
 	}
-	t.add(TMXRecord{ID: a.ID, Rev: a.Rev, Hash: a.Hash})
-	return nil
+	t.tail = lastBytes(t.tail, t.buf.Bytes()[:units])
+	return t.mark(), nil
 }
 
 // Close closes the file; it is complete already.

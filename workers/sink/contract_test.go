@@ -197,6 +197,18 @@ func TestTMXContract(t *testing.T) {
 	})
 }
 
+// TestTMXContractWithItsIndex keeps the index in every crash state as the
+// writer left it, behind the files: reopening resumes from it rather than
+// rebuilding it.
+func TestTMXContractWithItsIndex(t *testing.T) {
+	sinktest.Run(t, sinktest.Backend{
+		Open:  openTMX,
+		Read:  readTMX,
+		Files: []string{"articles-*.tmx", "tmx-index.db"},
+		Check: dtdValid,
+	})
+}
+
 // composed drives a Sink (TMX extra, then JSONL) through its stage handler,
 // as the sink consumer does.
 type composed struct {

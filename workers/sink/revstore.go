@@ -155,31 +155,44 @@ func (s *revStore) state() (st storeState, ok bool, err error) {
 // apply adds entries (none of which the store holds) and the folder's new
 // state in one durable transaction.
 func (s *revStore) apply(entries []indexEntry, st storeState) error {
+	return s.update(entries, func(tx *bolt.Tx) error { return putState(tx, st) })
+}
+
+// update adds entries (one the store holds gets the entry's hash) and what
+// state writes, in one durable transaction.
+func (s *revStore) update(entries []indexEntry, state func(tx *bolt.Tx) error) error {
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		revs, err := tx.CreateBucketIfNotExists(bucketRevs)
-		if err != nil {
+		if err := putRevs(tx, entries); err != nil {
 			return err
 		}
-		// Keys and values must live until the commit: one buffer holds them.
-		size := 0
-		for _, e := range entries {
-			size += len(e.id) + 9 + len(e.hash)
-		}
-		arena := make([]byte, 0, size)
-		for _, e := range entries {
-			k := len(arena)
-			arena = append(append(arena, e.id...), 0)
-			arena = binary.BigEndian.AppendUint64(arena, uint64(e.rev))
-			v := len(arena)
-			arena = append(arena, e.hash...)
-			if err := revs.Put(arena[k:v:v], arena[v:len(arena):len(arena)]); err != nil {
-				return err
-			}
-		}
-		return putState(tx, st)
+		return state(tx)
 	})
 	if err != nil {
 		return fmt.Errorf("sink index store: %w", err)
+	}
+	return nil
+}
+
+func putRevs(tx *bolt.Tx, entries []indexEntry) error {
+	revs, err := tx.CreateBucketIfNotExists(bucketRevs)
+	if err != nil {
+		return err
+	}
+	// Keys and values must live until the commit: one buffer holds them.
+	size := 0
+	for _, e := range entries {
+		size += len(e.id) + 9 + len(e.hash)
+	}
+	arena := make([]byte, 0, size)
+	for _, e := range entries {
+		k := len(arena)
+		arena = append(append(arena, e.id...), 0)
+		arena = binary.BigEndian.AppendUint64(arena, uint64(e.rev))
+		v := len(arena)
+		arena = append(arena, e.hash...)
+		if err := revs.Put(arena[k:v:v], arena[v:len(arena):len(arena)]); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -213,6 +226,30 @@ func putState(tx *bolt.Tx, st storeState) error {
 // rebuild replaces the store with revs and st. The state is written last,
 // so a rebuild cut short leaves a store that state reports as incomplete.
 func (s *revStore) rebuild(revs revisions, st storeState) error {
+	if err := s.reset(); err != nil {
+		return err
+	}
+	entries := make([]indexEntry, 0, len(revs))
+	for id, held := range revs {
+		for rev, hash := range held {
+			entries = append(entries, indexEntry{id: id, rev: rev, hash: hash})
+		}
+	}
+	sortEntries(entries)
+	const batch = 100_000
+	for len(entries) > 0 {
+		n := min(batch, len(entries))
+		if err := s.load(entries[:n]); err != nil {
+			return err
+		}
+		entries = entries[n:]
+	}
+	return s.seal(func(tx *bolt.Tx) error { return putState(tx, st) })
+}
+
+// reset replaces the store with an empty one for a rebuild: until seal, its
+// commits are not synced.
+func (s *revStore) reset() error {
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("sink index store: %w", err)
 	}
@@ -224,50 +261,45 @@ func (s *revStore) rebuild(revs revisions, st storeState) error {
 		return err
 	}
 	s.db = fresh.db
-	keys := make([][]byte, 0, len(revs))
-	for id, held := range revs {
-		for rev := range held {
-			keys = append(keys, revKey(id, rev))
+	s.db.NoSync = true
+	return nil
+}
+
+// sortEntries orders entries by their store key, the order load writes
+// fastest (an id holds no NUL, so it sorts as its key's prefix does).
+func sortEntries(entries []indexEntry) {
+	sort.Slice(entries, func(a, b int) bool {
+		if entries[a].id != entries[b].id {
+			return entries[a].id < entries[b].id
 		}
-	}
-	sort.Slice(keys, func(a, b int) bool { return bytes.Compare(keys[a], keys[b]) < 0 })
-	s.db.NoSync = true // one sync at the end
-	defer func() { s.db.NoSync = false }()
-	const batch = 100_000
-	for len(keys) > 0 {
-		n := min(batch, len(keys))
-		err := s.db.Update(func(tx *bolt.Tx) error {
-			b, err := tx.CreateBucketIfNotExists(bucketRevs)
-			if err != nil {
-				return err
-			}
-			b.FillPercent = 0.9 // keys arrive in order
-			for _, k := range keys[:n] {
-				rev := int(binary.BigEndian.Uint64(k[len(k)-8:]))
-				if err := b.Put(k, []byte(revs[string(k[:len(k)-9])][rev])); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
+		return entries[a].rev < entries[b].rev
+	})
+}
+
+// load adds a rebuild's entries, sorted by sortEntries, in one transaction.
+func (s *revStore) load(entries []indexEntry) error {
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists(bucketRevs)
 		if err != nil {
-			return fmt.Errorf("sink index store rebuild: %w", err)
+			return err
 		}
-		keys = keys[n:]
+		b.FillPercent = 0.9 // keys arrive in order
+		return putRevs(tx, entries)
+	})
+	if err != nil {
+		return fmt.Errorf("sink index store rebuild: %w", err)
 	}
+	return nil
+}
+
+// seal ends a rebuild: what was loaded is synced, then state is written in
+// a durable transaction, so a rebuild cut short never has its state.
+func (s *revStore) seal(state func(tx *bolt.Tx) error) error {
 	s.db.NoSync = false
 	if err := s.db.Sync(); err != nil {
 		return fmt.Errorf("sink index store rebuild: %w", err)
 	}
-	if err := s.db.Update(func(tx *bolt.Tx) error {
-		if _, err := tx.CreateBucketIfNotExists(bucketRevs); err != nil {
-			return err
-		}
-		return putState(tx, st)
-	}); err != nil {
-		return fmt.Errorf("sink index store rebuild: %w", err)
-	}
-	return nil
+	return s.update(nil, state)
 }
 
 func (s *revStore) close() error { return s.db.Close() }

@@ -113,11 +113,12 @@ func TestSinkFailureAfterTheTMXIsRetriedWithoutDuplicates(t *testing.T) {
 
 func TestSinkKeepsChangedContentThatArrivesUnderAStoredRevision(t *testing.T) {
 	dir := t.TempDir()
-	s, _ := openSink(t, dir)
+	s, tmx := openSink(t, dir)
 	if err := handle(t, s.Handler(), translated("a", 1, "h1")); err != nil {
 		t.Fatal(err)
 	}
 	s.JSONL.Close()
+	tmx.Close() // one writer per folder at a time
 
 	// A pipeline with a fresh revision store numbers the changed article 1 again.
 	s, _ = openSink(t, dir)

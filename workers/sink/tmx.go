@@ -1,7 +1,9 @@
 package sink
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -10,48 +12,263 @@ import (
 	"sync"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
+
 	"github.com/dewire/dewire/pipeline/article"
 	"github.com/dewire/dewire/pipeline/record"
+)
+
+// tmxStoreName is the TMX files' on-disk lookup of every (id, rev) they
+// hold and of where each file's indexed records end: a cache of the files,
+// which stay the record of truth, rebuilt from them whenever it does not
+// match them.
+const tmxStoreName = "tmx-index.db"
+
+// tmxStoreLag is how many records the store may lag the files by. Every
+// record is synced in its file before Write returns; the store catches up
+// every tmxStoreLag records and on Close, and a crash before that costs a
+// read of the files after their marks, which is what the store would lag
+// after any crash between a file and the store.
+const tmxStoreLag = 256
+
+// maxOpenTMXFiles bounds the files kept open for writing; reopening one
+// reads only its end.
+const maxOpenTMXFiles = 8
+
+var (
+	bucketMarks = []byte("marks")    // TMX file name → mark: end (8 bytes, big endian), then tail
+	keyComplete = []byte("complete") // in bucketMeta: the store covers every file
 )
 
 // TMX writes the sentence pairs of each record to <dir>/articles-YYYY-MM-DD.tmx
 // (the day of ingestion, like the JSONL). Records without segments (no
 // engine) add nothing. Every file on disk is valid TMX 1.4b after each
 // record, and each (id, rev) is in the files once: the units carry their
-// record key, read back from every file when the writer opens.
+// record key, and <dir>/tmx-index.db keeps the keys the files hold and how
+// far each file is indexed, so that opening reads only what follows, and
+// neither start-up nor memory grows with the archive.
 type TMX struct {
 	dir    string
 	header record.TMXHeader
 
-	mu    sync.Mutex
-	files map[string]*record.TMXFile
-	revs  revisions
+	mu      sync.Mutex
+	store   *revStore
+	files   map[string]*record.TMXFile // opened for writing
+	marks   map[string]record.TMXMark  // every file's mark
+	dirty   map[string]bool            // files whose mark the store lacks
+	pending []indexEntry               // records written since the store last caught up
+	held    revisions                  // the same, by id
+	closed  bool
 }
 
 // OpenTMX opens the TMX files in dir (repairing one torn by a crash) and
-// learns which records they hold.
+// their index, rebuilding it from the files when it does not match them.
 func OpenTMX(dir string, h record.TMXHeader) (*TMX, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("tmx folder: %w", err)
 	}
-	t := &TMX{dir: dir, header: h, files: map[string]*record.TMXFile{}, revs: revisions{}}
-	names, err := filepath.Glob(filepath.Join(dir, "articles-*.tmx"))
+	store, err := openTMXStore(filepath.Join(dir, tmxStoreName))
 	if err != nil {
-		return nil, fmt.Errorf("tmx folder: %w", err)
+		return nil, fmt.Errorf("tmx: %w", err)
 	}
-	sort.Strings(names)
-	for _, path := range names {
-		f, err := record.OpenTMXFile(path, h)
-		if err != nil {
-			t.Close()
-			return nil, err
-		}
-		t.files[filepath.Base(path)] = f
-		for _, r := range f.Records() {
-			t.revs.add(r.ID, r.Rev, r.Hash)
-		}
+	t := &TMX{dir: dir, header: h, store: store, files: map[string]*record.TMXFile{}, dirty: map[string]bool{}, held: revisions{}}
+	if err := t.open(); err != nil {
+		store.close()
+		return nil, err
 	}
 	return t, nil
+}
+
+// openTMXStore opens the store at path; one that is not a store at all
+// (damaged beyond what bbolt recovers) is replaced by an empty one, which
+// the files then fill.
+func openTMXStore(path string) (*revStore, error) {
+	s, err := openRevStore(path)
+	if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrChecksum) || errors.Is(err, berrors.ErrVersionMismatch) {
+		if err := os.Remove(path); err != nil {
+			return nil, fmt.Errorf("sink index store: %w", err)
+		}
+		s, err = openRevStore(path)
+	}
+	return s, err
+}
+
+func (t *TMX) open() error {
+	names, err := filepath.Glob(filepath.Join(t.dir, "articles-*.tmx"))
+	if err != nil {
+		return fmt.Errorf("tmx folder: %w", err)
+	}
+	sort.Strings(names)
+	for i, path := range names {
+		names[i] = filepath.Base(path)
+	}
+	marks, ok, err := t.storedMarks()
+	if err != nil {
+		return err
+	}
+	if ok {
+		if ok, err = t.resume(names, marks); err != nil || ok {
+			return err
+		}
+	}
+	return t.rebuild(names)
+}
+
+// storedMarks reads the marks of a complete store; ok is false for one that
+// was never completed (new, or a rebuild cut short).
+func (t *TMX) storedMarks() (marks map[string]record.TMXMark, ok bool, err error) {
+	err = t.store.db.View(func(tx *bolt.Tx) error {
+		meta, b := tx.Bucket(bucketMeta), tx.Bucket(bucketMarks)
+		if meta == nil || b == nil || meta.Get(keyComplete) == nil {
+			return nil
+		}
+		marks, ok = map[string]record.TMXMark{}, true
+		return b.ForEach(func(k, v []byte) error {
+			if len(v) < 8 {
+				ok = false
+				return nil
+			}
+			marks[string(k)] = record.TMXMark{End: int64(binary.BigEndian.Uint64(v)), Tail: bytes.Clone(v[8:])}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("tmx index store: %w", err)
+	}
+	return marks, ok, nil
+}
+
+func putMarks(tx *bolt.Tx, marks map[string]record.TMXMark) error {
+	b, err := tx.CreateBucketIfNotExists(bucketMarks)
+	if err != nil {
+		return err
+	}
+	for name, m := range marks {
+		if err := b.Put([]byte(name), append(binary.BigEndian.AppendUint64(nil, uint64(m.End)), m.Tail...)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// resume opens every file from its stored mark, reading only what follows
+// (a file the store does not know is read whole), and adds the records
+// found there to the store. ok is false when the store does not match the
+// files: a file it indexed is gone or no longer holds its mark.
+func (t *TMX) resume(names []string, marks map[string]record.TMXMark) (ok bool, err error) {
+	there := map[string]bool{}
+	for _, name := range names {
+		there[name] = true
+	}
+	for name := range marks {
+		if !there[name] {
+			return false, nil
+		}
+	}
+	var fresh []indexEntry
+	moved := map[string]record.TMXMark{}
+	for _, name := range names {
+		m, err := t.check(name, marks[name], func(e indexEntry) error {
+			fresh = append(fresh, e)
+			return nil
+		})
+		if errors.Is(err, record.ErrTMXMarkMismatch) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		if m.End != marks[name].End || !bytes.Equal(m.Tail, marks[name].Tail) {
+			moved[name] = m
+		}
+		marks[name] = m
+	}
+	if len(fresh) > 0 || len(moved) > 0 {
+		if err := t.store.update(fresh, func(tx *bolt.Tx) error { return putMarks(tx, moved) }); err != nil {
+			return false, fmt.Errorf("tmx: %w", err)
+		}
+	}
+	t.marks = marks
+	return true, nil
+}
+
+// rebuild replaces the store with what the files hold, a file at a time.
+func (t *TMX) rebuild(names []string) error {
+	if err := t.store.reset(); err != nil {
+		return fmt.Errorf("tmx: %w", err)
+	}
+	defer func() { t.store.db.NoSync = false }()
+	marks := map[string]record.TMXMark{}
+	const batch = 100_000
+	var entries []indexEntry
+	load := func() error {
+		sortEntries(entries)
+		err := t.store.load(entries)
+		entries = entries[:0]
+		return err
+	}
+	for _, name := range names {
+		m, err := t.check(name, record.TMXMark{}, func(e indexEntry) error {
+			entries = append(entries, e)
+			if len(entries) < batch {
+				return nil
+			}
+			return load()
+		})
+		if err != nil {
+			return err
+		}
+		if err := load(); err != nil {
+			return fmt.Errorf("tmx: %w", err)
+		}
+		marks[name] = m
+	}
+	err := t.store.seal(func(tx *bolt.Tx) error {
+		if err := putMarks(tx, marks); err != nil {
+			return err
+		}
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return err
+		}
+		return meta.Put(keyComplete, []byte{1})
+	})
+	if err != nil {
+		return fmt.Errorf("tmx: %w", err)
+	}
+	t.marks = marks
+	return nil
+}
+
+// check opens the file name from mark, repairing a torn tail, passes each
+// record after the mark to found, and returns the file's mark.
+func (t *TMX) check(name string, mark record.TMXMark, found func(indexEntry) error) (record.TMXMark, error) {
+	f, err := record.OpenTMXFile(filepath.Join(t.dir, name), t.header, mark, func(r record.TMXRecord) error {
+		return found(indexEntry{id: r.ID, rev: r.Rev, hash: r.Hash})
+	})
+	if err != nil {
+		return record.TMXMark{}, err
+	}
+	m := f.Mark()
+	if err := f.Close(); err != nil {
+		return record.TMXMark{}, fmt.Errorf("tmx %s: %w", name, err)
+	}
+	return m, nil
+}
+
+// revs returns what the files hold of id: the store's revisions and those
+// written since it last caught up.
+func (t *TMX) revs(id string) (revisions, error) {
+	stored, err := t.store.revs(id)
+	if err != nil {
+		return nil, fmt.Errorf("tmx: %w", err)
+	}
+	held := revisions{id: stored}
+	for rev, hash := range t.held[id] {
+		held.add(id, rev, hash)
+	}
+	return held, nil
 }
 
 // Write implements Writer. A record whose (id, rev) the files hold with
@@ -60,6 +277,9 @@ func (t *TMX) Write(_ context.Context, a *article.Article) error {
 	if len(a.Segments) == 0 {
 		return nil
 	}
+	if err := validRecord(a); err != nil {
+		return err
+	}
 	at := a.Source.IngestedAt
 	if at.IsZero() {
 		at = time.Now()
@@ -67,7 +287,14 @@ func (t *TMX) Write(_ context.Context, a *article.Article) error {
 	name := "articles-" + at.UTC().Format(time.DateOnly) + ".tmx"
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	rev, dup := t.revs.resolve(a.ID, a.Rev, a.Hash)
+	if t.closed {
+		return ErrClosed
+	}
+	held, err := t.revs(a.ID)
+	if err != nil {
+		return err
+	}
+	rev, dup := held.resolve(a.ID, a.Rev, a.Hash)
 	if dup {
 		return nil
 	}
@@ -75,18 +302,70 @@ func (t *TMX) Write(_ context.Context, a *article.Article) error {
 	if rev != a.Rev {
 		rec = Reassign(a, rev)
 	}
-	f, ok := t.files[name]
-	if !ok {
-		var err error
-		if f, err = record.OpenTMXFile(filepath.Join(t.dir, name), t.header); err != nil {
-			return err
-		}
-		t.files[name] = f
+	f, err := t.file(name)
+	if err != nil {
+		return err
 	}
-	if err := f.Append(rec); err != nil {
+	mark, err := f.Append(rec)
+	if err != nil {
 		return fmt.Errorf("tmx %s: %w", rec.Key(), err)
 	}
-	t.revs.add(rec.ID, rec.Rev, rec.Hash)
+	t.marks[name], t.dirty[name] = mark, true
+	t.held.add(rec.ID, rec.Rev, rec.Hash)
+	t.pending = append(t.pending, indexEntry{id: rec.ID, rev: rec.Rev, hash: rec.Hash})
+	if len(t.pending) >= tmxStoreLag {
+		return t.catchUp()
+	}
+	return nil
+}
+
+// file returns the open file name, opening it from its mark (creating it
+// when there is none).
+func (t *TMX) file(name string) (*record.TMXFile, error) {
+	if f, ok := t.files[name]; ok {
+		return f, nil
+	}
+	if len(t.files) >= maxOpenTMXFiles {
+		var errs []error
+		for _, f := range t.files {
+			errs = append(errs, f.Close())
+		}
+		clear(t.files)
+		if err := errors.Join(errs...); err != nil {
+			return nil, fmt.Errorf("tmx: %w", err)
+		}
+	}
+	// This writer holds the store, so nothing follows the mark: anything
+	// found there would be another writer's, and is indexed all the same.
+	f, err := record.OpenTMXFile(filepath.Join(t.dir, name), t.header, t.marks[name], func(r record.TMXRecord) error {
+		t.held.add(r.ID, r.Rev, r.Hash)
+		t.pending = append(t.pending, indexEntry{id: r.ID, rev: r.Rev, hash: r.Hash})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	t.files[name] = f
+	if _, known := t.marks[name]; !known {
+		t.marks[name], t.dirty[name] = f.Mark(), true
+	}
+	return f, nil
+}
+
+// catchUp writes the pending records and the files' marks to the store.
+// The records are in their files already: on failure they stay pending.
+func (t *TMX) catchUp() error {
+	if len(t.pending) == 0 && len(t.dirty) == 0 {
+		return nil
+	}
+	marks := map[string]record.TMXMark{}
+	for name := range t.dirty {
+		marks[name] = t.marks[name]
+	}
+	if err := t.store.update(t.pending, func(tx *bolt.Tx) error { return putMarks(tx, marks) }); err != nil {
+		return fmt.Errorf("tmx: %w", err)
+	}
+	t.pending, t.held, t.dirty = nil, revisions{}, map[string]bool{}
 	return nil
 }
 
@@ -94,17 +373,29 @@ func (t *TMX) Write(_ context.Context, a *article.Article) error {
 func (t *TMX) Latest(id string) (rev int, hash string, ok bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	return t.revs.latest(id)
+	if t.closed {
+		return 0, "", false
+	}
+	held, err := t.revs(id)
+	if err != nil {
+		return 0, "", false
+	}
+	return held.latest(id)
 }
 
-// Close closes every file.
+// Close brings the index up to date and closes every file.
 func (t *TMX) Close() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	var errs []error
+	if t.closed {
+		return nil
+	}
+	t.closed = true
+	errs := []error{t.catchUp()}
 	for _, f := range t.files {
 		errs = append(errs, f.Close())
 	}
-	t.files = map[string]*record.TMXFile{}
+	t.files = nil
+	errs = append(errs, t.store.close())
 	return errors.Join(errs...)
 }
