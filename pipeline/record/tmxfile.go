@@ -63,6 +63,8 @@ type TMXFile struct {
 	extent int64  // bytes possibly on disk: more than end after a failed write
 	tail   []byte // the last bytes before the closing tags
 	buf    bytes.Buffer
+	// unsynced is set from a write until the sync after it
+	unsynced bool
 }
 
 // OpenTMXFile opens or creates the TMX file at path and reads it from mark
@@ -79,7 +81,11 @@ func OpenTMXFile(path string, h TMXHeader, mark TMXMark, found func(TMXRecord) e
 		return nil, fmt.Errorf("tmx: %w", err)
 	}
 	t := &TMXFile{f: f}
-	if err := t.open(h, path, mark, found); err != nil {
+	err = t.open(h, path, mark, found)
+	if err == nil {
+		err = t.sync() // a new header or a cut tail
+	}
+	if err != nil {
 		f.Close()
 		return nil, fmt.Errorf("tmx %s: %w", path, err)
 	}
@@ -97,6 +103,9 @@ func (t *TMXFile) open(h TMXHeader, path string, mark TMXMark, found func(TMXRec
 	}
 	if t.end == 0 {
 		if err := t.writeHeader(h); err != nil {
+			return err
+		}
+		if err := t.sync(); err != nil {
 			return err
 		}
 		return syncDir(filepath.Dir(path))
@@ -334,9 +343,10 @@ func parseTMXUnit(b []byte) (tmxUnit, error) {
 	return u, nil
 }
 
-// writeAt writes b at off, drops whatever followed, and syncs.
+// writeAt writes b at off and drops whatever followed; Sync makes it durable.
 func (t *TMXFile) writeAt(b []byte, off int64) error {
 	end := off + int64(len(b))
+	t.unsynced = true
 	if _, err := t.f.WriteAt(b, off); err != nil {
 		t.extent = max(t.extent, end)
 		return err
@@ -347,7 +357,28 @@ func (t *TMXFile) writeAt(b []byte, off int64) error {
 		}
 	}
 	t.end, t.extent = end, end
-	return t.f.Sync()
+	return nil
+}
+
+// Sync makes every append so far durable.
+func (t *TMXFile) Sync() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.sync()
+}
+
+func (t *TMXFile) sync() error {
+	if t.f == nil {
+		return os.ErrClosed
+	}
+	if !t.unsynced {
+		return nil
+	}
+	if err := t.f.Sync(); err != nil {
+		return err
+	}
+	t.unsynced = false
+	return nil
 }
 
 // Mark is where the file's complete records end.
@@ -368,6 +399,26 @@ func (t *TMXFile) mark() TMXMark {
 func (t *TMXFile) Append(a *article.Article) (TMXMark, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	m, err := t.appendUnsynced(a)
+	if err != nil {
+		return TMXMark{}, err
+	}
+	if err := t.sync(); err != nil {
+		return TMXMark{}, fmt.Errorf("tmx append %s: %w", a.Key(), err)
+	}
+	return m, nil
+}
+
+// AppendUnsynced is Append without the sync: the record is durable once
+// Sync (or Close) returns, so that one sync can serve many appends. A
+// crash before then leaves at worst a torn tail, which opening cuts off.
+func (t *TMXFile) AppendUnsynced(a *article.Article) (TMXMark, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.appendUnsynced(a)
+}
+
+func (t *TMXFile) appendUnsynced(a *article.Article) (TMXMark, error) {
 	if t.f == nil {
 		return TMXMark{}, os.ErrClosed
 	}
@@ -385,14 +436,14 @@ func (t *TMXFile) Append(a *article.Article) (TMXMark, error) {
 	return t.mark(), nil
 }
 
-// Close closes the file; it is complete already.
+// Close syncs what was appended since the last sync and closes the file.
 func (t *TMXFile) Close() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.f == nil {
 		return nil
 	}
-	err := t.f.Close()
+	err := errors.Join(t.sync(), t.f.Close())
 	t.f = nil
 	return err
 }

@@ -274,18 +274,37 @@ func BenchmarkTMXWrite(b *testing.B) {
 		segs = append(segs, article.Segment{Para: 0, DE: sentence, EN: "The president said in Baku on Monday that the talks would continue."})
 	}
 	ctx := context.Background()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		a := &article.Article{
+	record := func(i int64) *article.Article {
+		return &article.Article{
 			Schema: article.Schema, ID: fmt.Sprintf("w%08d", i), Rev: 1, Hash: fmt.Sprintf("%016x", i),
 			Source:   article.Source{Name: "wire", IngestedAt: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)},
 			Segments: segs,
 		}
-		if err := t.Write(ctx, a); err != nil {
-			b.Fatal(err)
-		}
 	}
+	b.ReportAllocs()
+	b.Run("one-writer", func(b *testing.B) {
+		var next atomic.Int64
+		for b.Loop() {
+			if err := t.Write(ctx, record(next.Add(1))); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	// 64 writers at once, as the sink consumer writes: one sync serves
+	// every writer waiting for it.
+	b.Run("64-writers", func(b *testing.B) {
+		var next atomic.Int64
+		next.Store(1 << 40)
+		b.SetParallelism(32)
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				if err := t.Write(ctx, record(next.Add(1))); err != nil {
+					b.Error(err)
+					return
+				}
+			}
+		})
+	})
 }
 
 // BenchmarkJSONLWrite stores distinct 3 KB records from 64 writers at once,

@@ -26,7 +26,8 @@ import (
 const tmxStoreName = "tmx-index.db"
 
 // tmxStoreLag is how many records the store may lag the files by. Every
-// record is synced in its file before Write returns; the store catches up
+// record is synced in its file before Write returns (one sync serving every
+// writer waiting at the time); the store catches up
 // every tmxStoreLag records and on Close, and a crash before that costs a
 // read of the files after their marks, which is what the store would lag
 // after any crash between a file and the store.
@@ -60,6 +61,14 @@ type TMX struct {
 	pending []indexEntry               // records written since the store last caught up
 	held    revisions                  // the same, by id
 	closed  bool
+
+	// Group commit: a record is appended under mu without a sync, then its
+	// writer waits until a sync covers it; whoever syncs first syncs every
+	// file written so far, for all the writers behind it.
+	written  uint64                     // appends so far
+	synced   uint64                     // appends a sync has covered
+	unsynced map[string]*record.TMXFile // files appended to since their last sync
+	broken   error                      // a failed sync: records may be missing that are indexed
 }
 
 // OpenTMX opens the TMX files in dir (repairing one torn by a crash) and
@@ -72,7 +81,7 @@ func OpenTMX(dir string, h record.TMXHeader) (*TMX, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tmx: %w", err)
 	}
-	t := &TMX{dir: dir, header: h, store: store, files: map[string]*record.TMXFile{}, dirty: map[string]bool{}, held: revisions{}}
+	t := &TMX{dir: dir, header: h, store: store, files: map[string]*record.TMXFile{}, dirty: map[string]bool{}, held: revisions{}, unsynced: map[string]*record.TMXFile{}}
 	if err := t.open(); err != nil {
 		store.close()
 		return nil, err
@@ -285,18 +294,32 @@ func (t *TMX) Write(_ context.Context, a *article.Article) error {
 		at = time.Now()
 	}
 	name := "articles-" + at.UTC().Format(time.DateOnly) + ".tmx"
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
-		return ErrClosed
-	}
-	held, err := t.revs(a.ID)
+	seq, err := t.append(a, name)
 	if err != nil {
 		return err
 	}
+	return t.syncThrough(seq)
+}
+
+// append adds a to the file name unless the files hold it, and returns how
+// many appends a sync must cover for it to be durable (for a record held
+// already, all so far: its first copy may not be synced yet).
+func (t *TMX) append(a *article.Article, name string) (uint64, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.closed {
+		return 0, ErrClosed
+	}
+	if t.broken != nil {
+		return 0, t.broken
+	}
+	held, err := t.revs(a.ID)
+	if err != nil {
+		return 0, err
+	}
 	rev, dup := held.resolve(a.ID, a.Rev, a.Hash)
 	if dup {
-		return nil
+		return t.written, nil
 	}
 	rec := a
 	if rev != a.Rev {
@@ -304,18 +327,49 @@ func (t *TMX) Write(_ context.Context, a *article.Article) error {
 	}
 	f, err := t.file(name)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	mark, err := f.Append(rec)
+	mark, err := f.AppendUnsynced(rec)
 	if err != nil {
-		return fmt.Errorf("tmx %s: %w", rec.Key(), err)
+		return 0, fmt.Errorf("tmx %s: %w", rec.Key(), err)
 	}
+	t.written++
+	t.unsynced[name] = f
 	t.marks[name], t.dirty[name] = mark, true
 	t.held.add(rec.ID, rec.Rev, rec.Hash)
 	t.pending = append(t.pending, indexEntry{id: rec.ID, rev: rec.Rev, hash: rec.Hash})
 	if len(t.pending) >= tmxStoreLag {
-		return t.catchUp()
+		return t.written, t.catchUp()
 	}
+	return t.written, nil
+}
+
+// syncThrough returns once the first seq appends are durable, syncing every
+// file appended to unless a sync since covered them.
+func (t *TMX) syncThrough(seq uint64) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.synced >= seq {
+		return nil
+	}
+	if t.broken != nil {
+		return t.broken
+	}
+	return t.syncFiles()
+}
+
+// syncFiles syncs every file appended to since its last sync. A failure
+// breaks the writer: records it indexed may not be on disk, so it takes no
+// more until reopened, which reads the files again.
+func (t *TMX) syncFiles() error {
+	for name, f := range t.unsynced {
+		if err := f.Sync(); err != nil {
+			t.broken = fmt.Errorf("sink: tmx %s not synced, reopen to recover: %w", name, err)
+			return t.broken
+		}
+		delete(t.unsynced, name)
+	}
+	t.synced = t.written
 	return nil
 }
 
@@ -326,6 +380,9 @@ func (t *TMX) file(name string) (*record.TMXFile, error) {
 		return f, nil
 	}
 	if len(t.files) >= maxOpenTMXFiles {
+		if err := t.syncFiles(); err != nil {
+			return nil, err
+		}
 		var errs []error
 		for _, f := range t.files {
 			errs = append(errs, f.Close())
@@ -357,6 +414,13 @@ func (t *TMX) file(name string) (*record.TMXFile, error) {
 func (t *TMX) catchUp() error {
 	if len(t.pending) == 0 && len(t.dirty) == 0 {
 		return nil
+	}
+	// The store never runs ahead of what is on disk.
+	if t.broken != nil {
+		return t.broken
+	}
+	if err := t.syncFiles(); err != nil {
+		return err
 	}
 	marks := map[string]record.TMXMark{}
 	for name := range t.dirty {
