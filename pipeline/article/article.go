@@ -1,7 +1,6 @@
 package article
 
 import (
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -163,12 +162,32 @@ func (d Duration) MarshalJSON() ([]byte, error) {
 
 // UnmarshalJSON reads a duration in milliseconds.
 func (d *Duration) UnmarshalJSON(b []byte) error {
-	var ms float64
-	if err := json.Unmarshal(b, &ms); err != nil {
-		return fmt.Errorf("duration: %w", err)
+	if string(b) == "null" {
+		return nil // as for any number
+	}
+	// b is one JSON value: a number reads as ParseFloat reads it, and any
+	// other value (a string, true) is refused; ParseFloat's own extras
+	// (Inf, hexadecimal) are not JSON numbers and are refused too.
+	ms, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || !jsonNumber(b) {
+		return fmt.Errorf("duration: %s is not a number of milliseconds", b)
 	}
 	*d = Duration(ms * float64(time.Millisecond))
 	return nil
+}
+
+// jsonNumber reports whether b is spelled as a JSON number: an optional
+// minus, digits, an optional fraction and exponent.
+func jsonNumber(b []byte) bool {
+	for i, c := range b {
+		switch {
+		case c >= '0' && c <= '9', c == '.', c == 'e', c == 'E':
+		case c == '-' && i == 0, (c == '-' || c == '+') && i > 0 && (b[i-1] == 'e' || b[i-1] == 'E'):
+		default:
+			return false
+		}
+	}
+	return len(b) > 0
 }
 
 // Flag codes used across stages.

@@ -137,3 +137,33 @@ func TestParseField(t *testing.T) {
 		}
 	}
 }
+
+// took_ms reads as encoding/json reads a number of milliseconds, and what
+// is not a JSON number is refused.
+func TestTookReadsMillisecondsAndRefusesOtherValues(t *testing.T) {
+	for in, want := range map[string]time.Duration{
+		"1.5": 1500 * time.Microsecond, "0": 0, "250": 250 * time.Millisecond, "1e3": time.Second,
+		"2.5E-1": 250 * time.Microsecond, "-3": -3 * time.Millisecond, "null": 0,
+	} {
+		var s article.TraceStep
+		if err := json.Unmarshal([]byte(`{"took_ms":`+in+`}`), &s); err != nil {
+			t.Errorf("took_ms %s: %v", in, err)
+			continue
+		}
+		if time.Duration(s.Took) != want {
+			t.Errorf("took_ms %s = %v, want %v", in, time.Duration(s.Took), want)
+		}
+	}
+	for _, in := range []string{`"5"`, `true`, `[1]`, `{}`} {
+		var s article.TraceStep
+		if err := json.Unmarshal([]byte(`{"took_ms":`+in+`}`), &s); err == nil {
+			t.Errorf("took_ms %s read as %v, want an error", in, time.Duration(s.Took))
+		}
+	}
+	var d article.Duration
+	for _, in := range []string{"Inf", "NaN", "0x10", "+5", "1_0", ""} {
+		if err := d.UnmarshalJSON([]byte(in)); err == nil {
+			t.Errorf("%q read as %v, want an error", in, time.Duration(d))
+		}
+	}
+}

@@ -144,6 +144,59 @@ type Stage struct {
 	pauseMu sync.Mutex
 	paused  int // handlers currently holding a message in pause
 	resume  chan struct{}
+
+	// calls hands a handler call to an idle handler goroutine; a goroutine
+	// is started when none is idle. Kept goroutines keep the stacks the
+	// handlers grew, which new ones would grow again by copying.
+	calls chan handlerCall
+}
+
+// handlerCall is one call of the handler, run on a handler goroutine.
+type handlerCall struct {
+	ctx  context.Context
+	m    Msg
+	log  *zap.Logger
+	done chan<- callResult
+}
+
+type callResult struct {
+	outs []Out
+	err  error
+}
+
+// handlerIdle is how long a handler goroutine waits for another call before
+// it ends.
+const handlerIdle = 30 * time.Second
+
+// handlers runs c, then the calls handed to it, until none comes for
+// handlerIdle or the stage's work ends.
+func (s *Stage) handlers(c handlerCall) {
+	idle := time.NewTimer(handlerIdle)
+	defer idle.Stop()
+	for {
+		s.runCall(c)
+		idle.Reset(handlerIdle)
+		select {
+		case c = <-s.calls:
+		case <-idle.C:
+			return
+		case <-s.workCtx.Done():
+			return
+		}
+	}
+}
+
+// runCall runs the handler once; a panic fails the call permanently (the
+// stack goes to the log).
+func (s *Stage) runCall(c handlerCall) {
+	defer func() {
+		if r := recover(); r != nil {
+			c.log.Error("handler panicked; dead-lettering the message", zap.Any("panic", r), zap.Stack("stack"))
+			c.done <- callResult{err: Permanent(fmt.Errorf("%w: %v", ErrHandlerPanic, r))}
+		}
+	}()
+	outs, err := s.h(c.ctx, c.m)
+	c.done <- callResult{outs, err}
 }
 
 // Run pulls and handles messages until ctx is cancelled, then stops pulling,
@@ -160,7 +213,7 @@ func Run(ctx context.Context, js jetstream.JetStream, cfg Config, h Handler) err
 		return fmt.Errorf("stage %s: consumer info: %w", cfg.Name, err)
 	}
 	cfg.defaults(info.Config.AckWait)
-	s := &Stage{js: js, cons: cons, cfg: cfg, h: h, maxDel: info.Config.MaxDeliver, resume: make(chan struct{})}
+	s := &Stage{js: js, cons: cons, cfg: cfg, h: h, maxDel: info.Config.MaxDeliver, resume: make(chan struct{}), calls: make(chan handlerCall)}
 	return s.run(ctx)
 }
 
@@ -409,22 +462,14 @@ func (s *Stage) handle(jm jetstream.Msg, log *zap.Logger) {
 func (s *Stage) call(m Msg, log *zap.Logger) ([]Out, error) {
 	ctx, cancel := context.WithTimeout(s.workCtx, s.cfg.HandlerTimeout)
 	defer cancel()
-	type result struct {
-		outs []Out
-		err  error
+	done := make(chan callResult, 1)
+	c := handlerCall{ctx: ctx, m: m, log: log, done: done}
+	select {
+	case s.calls <- c:
+	default:
+		go s.handlers(c)
 	}
-	done := make(chan result, 1)
-	go func() {
-		defer func() {
-			if r := recover(); r != nil {
-				log.Error("handler panicked; dead-lettering the message", zap.Any("panic", r), zap.Stack("stack"))
-				done <- result{err: Permanent(fmt.Errorf("%w: %v", ErrHandlerPanic, r))}
-			}
-		}()
-		outs, err := s.h(ctx, m)
-		done <- result{outs, err}
-	}()
-	var r result
+	var r callResult
 	select {
 	case r = <-done:
 	case <-ctx.Done():
