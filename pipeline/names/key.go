@@ -1,6 +1,7 @@
 package names
 
 import (
+	"sync"
 	"unicode/utf8"
 )
 
@@ -392,4 +393,72 @@ func cyrillicLatin(i rune) string {
 		}
 	}
 	return ""
+}
+
+// start3 holds, for every word that begins with an ASCII capital and two
+// lower-case ASCII letters, the first three bytes of its transliteration
+// where those three letters alone decide them (whatever follows), by the
+// letters' index; zero where they do not. Made once, on first use.
+var start3 struct {
+	once  sync.Once
+	table *[26 * 26 * 26][3]byte
+}
+
+// translitStart returns the first three bytes of w's transliteration when
+// w's first three letters decide them.
+func translitStart(w string) ([3]byte, bool) {
+	if len(w) < 3 {
+		return [3]byte{}, false
+	}
+	a, b, c := w[0]-'A', w[1]-'a', w[2]-'a'
+	if a >= 26 || b >= 26 || c >= 26 {
+		return [3]byte{}, false
+	}
+	start3.once.Do(makeStart3)
+	t := start3.table[int(a)*26*26+int(b)*26+int(c)]
+	return t, t[0] != 0
+}
+
+// continuations are the ends of the spellings translitFolded reads as one
+// (schtsch, sh, ts, ck …) and the e after a glide: the only letters after
+// a word's third that can change what its first three map to.
+var continuations = func() []string {
+	seen := map[string]bool{"e": true}
+	for _, p := range []string{"schtsch", "shch", "sch", "sh", "tsch", "tch", "ts", "tz", "zh", "ch", "ck", "kh", "ph"} {
+		for k := 1; k < len(p); k++ {
+			seen[p[k:]] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for s := range seen {
+		out = append(out, s)
+	}
+	return out
+}()
+
+// makeStart3 fills start3: a three-letter start decides its mapping's first
+// three bytes when it maps to at least three by itself and to the same
+// three followed by each continuation.
+func makeStart3() {
+	t := new([26 * 26 * 26][3]byte)
+	f := make([]byte, 3, 16)
+	for i := range t {
+		f = append(f[:0], 'a'+byte(i/676), 'a'+byte(i/26%26), 'a'+byte(i%26))
+		alone, _ := translitFolded(nil, f, -1)
+		if len(alone) < 3 {
+			continue
+		}
+		decided := true
+		for _, c := range continuations {
+			with, _ := translitFolded(nil, append(f[:3], c...), -1)
+			if len(with) < 3 || string(with[:3]) != string(alone[:3]) {
+				decided = false
+				break
+			}
+		}
+		if decided {
+			t[i] = [3]byte(alone[:3])
+		}
+	}
+	start3.table = t
 }

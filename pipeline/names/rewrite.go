@@ -523,7 +523,15 @@ func (rw *Rewriter) candidates(sc *scratch, dst []cand, w string) []cand {
 		}
 		return dst
 	}
-	// The first key letters decide whether a transliterated entity can match.
+	// The first key letters decide whether a transliterated entity can match;
+	// for most words the first three letters of the word decide them.
+	if t, ok := translitStart(w); ok && !g.prefixes.has(t[:]) {
+		sc.key2 = append(sc.key2[:0], t[:]...)
+		if len(dst) == 0 && genitive {
+			dst = rw.exactGenitive(dst, w)
+		}
+		return dst
+	}
 	sc.key2 = appendTranslitN(sc.key2[:0], w, 4)
 	if !g.mayKey(sc.key2) {
 		// No transliterated entity starts like this word: only an exact
