@@ -86,16 +86,26 @@ func invisibleOf(r rune) invisibleKind {
 // removeInvisible deletes the invisible characters of s, one edit per run,
 // and flags the bidirectional controls it keeps.
 func removeInvisible(s string, edits []article.Edit, flags []article.Flag) (string, []article.Edit, []article.Flag) {
-	rtl := hasRTL(s)
+	rtl, rtlKnown := false, false
+	isRTL := func() bool {
+		if !rtlKnown {
+			rtl, rtlKnown = hasRTL(s), true
+		}
+		return rtl
+	}
 	b := make([]byte, 0, len(s))
+	last := 0 // s[last:i] is visible and not copied yet
 	for i := 0; i < len(s); {
+		if !invisibleLead[s[i]] {
+			i++
+			continue
+		}
 		r, size := utf8.DecodeRuneInString(s[i:])
-		k := invisibleOf(r)
-		if k == visible {
-			b = append(b, s[i:i+size]...)
+		if invisibleOf(r) == visible {
 			i += size
 			continue
 		}
+		b = append(b, s[last:i]...)
 		// a run of invisible characters
 		j := i
 		keep := false
@@ -106,7 +116,7 @@ func removeInvisible(s string, edits []article.Edit, flags []article.Flag) (stri
 				break
 			}
 			switch {
-			case k2 == bidi && rtl:
+			case k2 == bidi && isRTL():
 				keep = true
 			case k2 == joiner:
 				prev, _ := utf8.DecodeLastRuneInString(s[:i])
@@ -119,7 +129,7 @@ func removeInvisible(s string, edits []article.Edit, flags []article.Flag) (stri
 		}
 		run := s[i:j]
 		if keep {
-			if rtl {
+			if isRTL() {
 				flags = append(flags, article.Flag{Code: FlagBidi, Offset: len(b),
 					Message: fmt.Sprintf("invisible control %U kept in right-to-left text; check that the paragraph displays as it reads", []rune(run)[0])})
 			}
@@ -128,10 +138,15 @@ func removeInvisible(s string, edits []article.Edit, flags []article.Flag) (stri
 			edits = append(edits, article.Edit{Rule: RuleInvisible, Offset: len(b), Before: run, After: "",
 				Evidence: fmt.Sprintf("invisible %U", []rune(run)[0]), Confidence: 1})
 		}
-		i = j
+		i, last = j, j
 	}
+	b = append(b, s[last:]...)
 	return string(b), edits, flags
 }
+
+// invisibleLead marks the first bytes of the UTF-8 forms invisibleOf does
+// not call visible.
+var invisibleLead = [256]bool{0xC2: true, 0xE1: true, 0xE2: true, 0xEF: true}
 
 // latinLike reports letters of the scripts names in this pipeline use.
 func latinLike(r rune) bool {

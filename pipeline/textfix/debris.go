@@ -1,6 +1,7 @@
 package textfix
 
 import (
+	"bytes"
 	"fmt"
 	"math/bits"
 	"strings"
@@ -282,22 +283,59 @@ func creditLike(t string) bool {
 	if agencyCredit(t) {
 		return true
 	}
-	words := strings.FieldsFunc(strings.TrimRight(t, "."), func(r rune) bool {
-		return r == ' ' || r == '/' || r == '|' || r == ',' || r == ';'
-	})
-	if len(words) == 0 || len(words) > 6 {
-		return false
-	}
-	for _, w := range words {
+	t = strings.TrimRight(t, ".")
+	n := 0
+	for t != "" {
+		var w string
+		w, t = nextCreditWord(t)
+		if w == "" {
+			continue
+		}
+		if n++; n > 6 {
+			return false
+		}
 		w = strings.Trim(w, "()©[]")
-		if w == "" || creditJoiners[strings.ToLower(w)] || agencies[strings.ToLower(w)] {
+		var buf [24]byte
+		low := lowered(buf[:0], w)
+		if w == "" || creditJoiners[string(low)] || agencies[string(low)] {
 			continue
 		}
 		if r, _ := utf8.DecodeRuneInString(w); !unicode.IsUpper(r) && !unicode.IsDigit(r) {
 			return false
 		}
 	}
-	return true
+	return n > 0
+}
+
+// nextCreditWord splits t at the first space, slash, bar, comma or
+// semicolon: the word before it (empty between two of them) and the rest.
+func nextCreditWord(t string) (word, rest string) {
+	for i := 0; i < len(t); i++ {
+		switch t[i] {
+		case ' ', '/', '|', ',', ';':
+			return t[:i], t[i+1:]
+		}
+	}
+	return t, ""
+}
+
+// lowered is s in lower case, in buf's memory where it fits and s is ASCII:
+// for looking words up in the maps here without an allocation.
+func lowered(buf []byte, s string) []byte {
+	if len(s) > cap(buf) {
+		return []byte(strings.ToLower(s))
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return []byte(strings.ToLower(s))
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		buf = append(buf, c)
+	}
+	return buf
 }
 
 var creditJoiners = map[string]bool{"von": true, "van": true, "de": true, "und": true, "and": true, "via": true,
@@ -311,21 +349,24 @@ func agencyCredit(t string) bool {
 		return false
 	}
 	agency := false
-	for _, part := range strings.Split(t, "/") {
-		p := strings.ToLower(strings.Trim(strings.TrimSpace(part), "©()"))
-		if p == "" {
+	for more := true; more; {
+		var part string
+		part, t, more = strings.Cut(t, "/")
+		var buf [80]byte
+		p := lowered(buf[:0], strings.Trim(strings.TrimSpace(part), "©()"))
+		if len(p) == 0 {
 			return false
 		}
-		if agencies[p] || strings.HasPrefix(p, "picture alliance") || strings.HasPrefix(p, "getty") {
+		if agencies[string(p)] || bytes.HasPrefix(p, []byte("picture alliance")) || bytes.HasPrefix(p, []byte("getty")) {
 			agency = true
 			continue
 		}
 		// a photographer's name: two or three capitalised words
-		words := strings.Fields(part)
-		if len(words) > 3 {
-			return false
-		}
-		for _, w := range words {
+		words := 0
+		for w := range strings.FieldsSeq(part) {
+			if words++; words > 3 {
+				return false
+			}
 			if r, _ := utf8.DecodeRuneInString(w); !unicode.IsUpper(r) {
 				return false
 			}
