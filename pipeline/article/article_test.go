@@ -167,3 +167,22 @@ func TestTookReadsMillisecondsAndRefusesOtherValues(t *testing.T) {
 		}
 	}
 }
+
+// Marshal writes what json.Marshal writes for the record, byte for byte.
+func TestMarshalWritesWhatJSONMarshalWrites(t *testing.T) {
+	a := sample()
+	a.DE.Paragraphs = append(a.DE.Paragraphs, "<b>Tom & Jerry</b>\u2028„Zitat“")
+	for _, rec := range []*article.Article{a, {ID: "x", Rev: 1}} {
+		got, err := article.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.Marshal(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("Marshal:\n%s\njson.Marshal:\n%s", got, want)
+		}
+	}
+}

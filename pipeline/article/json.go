@@ -8,8 +8,16 @@ import (
 // [] and never null (segments, entities, edits, flags, trace, paragraphs,
 // mentions), so consumers and the JSON Schema need no null case.
 func (a Article) MarshalJSON() ([]byte, error) {
-	type plain Article // no methods: no recursion
-	p := plain(a)
+	return Marshal(&a)
+}
+
+// plain is Article without its methods: marshalling it calls no MarshalJSON.
+type plain Article
+
+// Marshal is json.Marshal(a), the same bytes, made in one pass: the
+// encoder need not check and copy what a MarshalJSON method returned.
+func Marshal(a *Article) ([]byte, error) {
+	p := plain(*a)
 	p.Segments = nonNil(p.Segments)
 	p.Edits = nonNil(p.Edits)
 	p.Flags = nonNil(p.Flags)

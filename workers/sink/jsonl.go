@@ -450,10 +450,13 @@ func (j *JSONL) Write(a *article.Article) (written bool, err error) {
 		buf = new(bytes.Buffer)
 	}
 	buf.Reset()
-	if err := json.NewEncoder(buf).Encode(rec); err != nil { // the record and its newline
+	line, err := article.Marshal(rec)
+	if err != nil {
 		j.finish([]*pendingWrite{p}, fmt.Errorf("encode %s: %w", rec.Key(), err))
 		return false, p.err
 	}
+	buf.Write(line)
+	buf.WriteByte('\n') // the record and its newline
 	p.line, p.buf = buf.Bytes(), buf
 
 	j.mu.Lock()

@@ -32,7 +32,7 @@ func DecodeArticle(data []byte) (*article.Article, error) {
 // ArticleOut encodes a for the subject of the given bus stage, with the
 // deterministic message id and the id/rev headers.
 func ArticleOut(busStage string, a *article.Article) (Out, error) {
-	data, err := json.Marshal(a)
+	data, err := article.Marshal(a)
 	if err != nil {
 		return Out{}, Permanent(fmt.Errorf("encode %s: %w", a.Key(), err))
 	}
