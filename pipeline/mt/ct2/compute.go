@@ -1,0 +1,73 @@
+package ct2
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// ComputeType is how the matrix products of a model are computed.
+type ComputeType int8
+
+// Compute types, named as CTranslate2 names them.
+const (
+	// ComputeInt8Float32 keeps int8 weights as int8 in memory and widens them to
+	// float32 inside the product; float32 weights stay float32.
+	ComputeInt8Float32 ComputeType = iota
+	// ComputeInt8 quantizes each input row to int8 (scale max|x|/127) and
+	// multiplies int8 by int8 into int32 sums; float32 weights are
+	// quantized per row at load.
+	ComputeInt8
+	// ComputeFloat32 dequantizes int8 weights to float32 at load.
+	ComputeFloat32
+)
+
+// DefaultComputeType is the compute type of a model loaded without one.
+const DefaultComputeType = ComputeInt8
+
+var computeNames = [...]string{ComputeInt8Float32: "int8_float32", ComputeInt8: "int8", ComputeFloat32: "float32"}
+
+// ErrUnknownComputeType is returned by ParseComputeType for a name it does not know.
+var ErrUnknownComputeType = errors.New("unknown compute type")
+
+// ComputeTypeNames lists the names ParseComputeType accepts.
+func ComputeTypeNames() []string { return append([]string(nil), computeNames[:]...) }
+
+// String is the compute type's name.
+func (c ComputeType) String() string {
+	if c >= 0 && int(c) < len(computeNames) {
+		return computeNames[c]
+	}
+	return fmt.Sprintf("ComputeType(%d)", int(c))
+}
+
+// ParseComputeType reads a compute type name (case does not matter).
+func ParseComputeType(s string) (ComputeType, error) {
+	for i, n := range computeNames {
+		if strings.EqualFold(s, n) {
+			return ComputeType(i), nil
+		}
+	}
+	return 0, fmt.Errorf("ct2: compute type %q: %w (want %s)", s, ErrUnknownComputeType, strings.Join(computeNames[:], ", "))
+}
+
+// LoadOption configures how a model is loaded.
+type LoadOption func(*loadConfig)
+
+type loadConfig struct {
+	compute ComputeType
+}
+
+// WithCompute sets the compute type (default DefaultComputeType).
+func WithCompute(c ComputeType) LoadOption { return func(l *loadConfig) { l.compute = c } }
+
+func newLoadConfig(opts []LoadOption) (loadConfig, error) {
+	l := loadConfig{compute: DefaultComputeType}
+	for _, o := range opts {
+		o(&l)
+	}
+	if l.compute < 0 || int(l.compute) >= len(computeNames) {
+		return l, fmt.Errorf("ct2: %v: %w", l.compute, ErrUnknownComputeType)
+	}
+	return l, nil
+}

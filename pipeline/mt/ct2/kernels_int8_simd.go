@@ -1,0 +1,129 @@
+//go:build goexperiment.simd && amd64
+
+package ct2
+
+import "simd/archsimd"
+
+// quadKernel is quadKernelPlain with AVX2: a run of four columns of the
+// panel is two registers (eight rows each); for every input its four bytes
+// are broadcast, their absolute values multiplied by the weights carrying
+// their signs (VPSIGNB, VPMADDUBSW) and the 16-bit pair sums added in pairs
+// into the row's 32-bit sums (VPMADDWD by ones). The sums are exact, so they
+// equal quadKernelPlain's bit for bit.
+//
+// Inputs go two at a time over the panel, which stays in the first-level
+// cache: the compiler computes all products of a loop iteration before it
+// adds them to the sums, and for more than two inputs that needs more than
+// the sixteen vector registers.
+func quadKernel(w []int8, x []int32, s, k4, q0, q1 int, acc []int32, carry bool) {
+	if !avx2FMA {
+		quadKernelPlain(w, x, s, k4, q0, q1, acc, carry)
+		return
+	}
+	if s < 1 || s > maxGroup {
+		panic("ct2: int8 panel kernel group too large")
+	}
+	n := q1 - q0
+	w = w[:n*quadRows]
+	i := 0
+	for ; i+2 <= s; i += 2 {
+		quadKernel2(w, x[i*k4+2*q0:i*k4+2*q1], acc[i*panelRows:(i+2)*panelRows], carry)
+	}
+	if i < s {
+		quadKernel1(w, x[i*k4+q0:i*k4+q1], acc[i*panelRows:(i+1)*panelRows], carry)
+	}
+	archsimd.ClearAVXUpperBits()
+}
+
+// quadKernel2 is quadKernel for one pair of inputs, x holding their values
+// of each run of four columns together, two runs at a time.
+func quadKernel2(w []int8, x []int32, acc []int32, carry bool) {
+	ones := archsimd.BroadcastInt16x16(1)
+	var a0, b0, a1, b1 archsimd.Int32x8
+	if carry {
+		a0, b0 = archsimd.LoadInt32x8Slice(acc[0:8]), archsimd.LoadInt32x8Slice(acc[8:16])
+		a1, b1 = archsimd.LoadInt32x8Slice(acc[16:24]), archsimd.LoadInt32x8Slice(acc[24:32])
+	}
+	for len(w) >= 2*quadRows && len(x) >= 4 {
+		p := (*[2 * quadRows]int8)(w)
+		u := (*[4]int32)(x)
+		lo := archsimd.LoadInt8x32((*[32]int8)(p[0:32]))
+		hi := archsimd.LoadInt8x32((*[32]int8)(p[32:64]))
+		v := archsimd.BroadcastInt32x8(u[0]).AsInt8x32()
+		av := v.Abs().AsUint8x32()
+		a0 = a0.Add(av.DotProductPairsSaturated(lo.CopySign(v)).DotProductPairs(ones))
+		b0 = b0.Add(av.DotProductPairsSaturated(hi.CopySign(v)).DotProductPairs(ones))
+		v = archsimd.BroadcastInt32x8(u[1]).AsInt8x32()
+		av = v.Abs().AsUint8x32()
+		a1 = a1.Add(av.DotProductPairsSaturated(lo.CopySign(v)).DotProductPairs(ones))
+		b1 = b1.Add(av.DotProductPairsSaturated(hi.CopySign(v)).DotProductPairs(ones))
+		lo = archsimd.LoadInt8x32((*[32]int8)(p[64:96]))
+		hi = archsimd.LoadInt8x32((*[32]int8)(p[96:128]))
+		v = archsimd.BroadcastInt32x8(u[2]).AsInt8x32()
+		av = v.Abs().AsUint8x32()
+		a0 = a0.Add(av.DotProductPairsSaturated(lo.CopySign(v)).DotProductPairs(ones))
+		b0 = b0.Add(av.DotProductPairsSaturated(hi.CopySign(v)).DotProductPairs(ones))
+		v = archsimd.BroadcastInt32x8(u[3]).AsInt8x32()
+		av = v.Abs().AsUint8x32()
+		a1 = a1.Add(av.DotProductPairsSaturated(lo.CopySign(v)).DotProductPairs(ones))
+		b1 = b1.Add(av.DotProductPairsSaturated(hi.CopySign(v)).DotProductPairs(ones))
+		w, x = w[2*quadRows:], x[4:]
+	}
+	for len(w) >= quadRows && len(x) >= 2 {
+		p := (*[quadRows]int8)(w)
+		u := (*[2]int32)(x)
+		lo := archsimd.LoadInt8x32((*[32]int8)(p[0:32]))
+		hi := archsimd.LoadInt8x32((*[32]int8)(p[32:64]))
+		v := archsimd.BroadcastInt32x8(u[0]).AsInt8x32()
+		av := v.Abs().AsUint8x32()
+		a0 = a0.Add(av.DotProductPairsSaturated(lo.CopySign(v)).DotProductPairs(ones))
+		b0 = b0.Add(av.DotProductPairsSaturated(hi.CopySign(v)).DotProductPairs(ones))
+		v = archsimd.BroadcastInt32x8(u[1]).AsInt8x32()
+		av = v.Abs().AsUint8x32()
+		a1 = a1.Add(av.DotProductPairsSaturated(lo.CopySign(v)).DotProductPairs(ones))
+		b1 = b1.Add(av.DotProductPairsSaturated(hi.CopySign(v)).DotProductPairs(ones))
+		w, x = w[quadRows:], x[2:]
+	}
+	a0.StoreSlice(acc[0:8])
+	b0.StoreSlice(acc[8:16])
+	a1.StoreSlice(acc[16:24])
+	b1.StoreSlice(acc[24:32])
+}
+
+// quadKernel1 is quadKernel for one input, two runs at a time.
+func quadKernel1(w []int8, x []int32, acc []int32, carry bool) {
+	ones := archsimd.BroadcastInt16x16(1)
+	var a0, b0 archsimd.Int32x8
+	if carry {
+		a0, b0 = archsimd.LoadInt32x8Slice(acc[0:8]), archsimd.LoadInt32x8Slice(acc[8:16])
+	}
+	for len(w) >= 2*quadRows && len(x) >= 2 {
+		p := (*[2 * quadRows]int8)(w)
+		u := (*[2]int32)(x)
+		lo := archsimd.LoadInt8x32((*[32]int8)(p[0:32]))
+		hi := archsimd.LoadInt8x32((*[32]int8)(p[32:64]))
+		v := archsimd.BroadcastInt32x8(u[0]).AsInt8x32()
+		av := v.Abs().AsUint8x32()
+		a0 = a0.Add(av.DotProductPairsSaturated(lo.CopySign(v)).DotProductPairs(ones))
+		b0 = b0.Add(av.DotProductPairsSaturated(hi.CopySign(v)).DotProductPairs(ones))
+		lo = archsimd.LoadInt8x32((*[32]int8)(p[64:96]))
+		hi = archsimd.LoadInt8x32((*[32]int8)(p[96:128]))
+		v = archsimd.BroadcastInt32x8(u[1]).AsInt8x32()
+		av = v.Abs().AsUint8x32()
+		a0 = a0.Add(av.DotProductPairsSaturated(lo.CopySign(v)).DotProductPairs(ones))
+		b0 = b0.Add(av.DotProductPairsSaturated(hi.CopySign(v)).DotProductPairs(ones))
+		w, x = w[2*quadRows:], x[2:]
+	}
+	for len(w) >= quadRows && len(x) >= 1 {
+		p := (*[quadRows]int8)(w)
+		lo := archsimd.LoadInt8x32((*[32]int8)(p[0:32]))
+		hi := archsimd.LoadInt8x32((*[32]int8)(p[32:64]))
+		v := archsimd.BroadcastInt32x8(x[0]).AsInt8x32()
+		av := v.Abs().AsUint8x32()
+		a0 = a0.Add(av.DotProductPairsSaturated(lo.CopySign(v)).DotProductPairs(ones))
+		b0 = b0.Add(av.DotProductPairsSaturated(hi.CopySign(v)).DotProductPairs(ones))
+		w, x = w[quadRows:], x[1:]
+	}
+	a0.StoreSlice(acc[0:8])
+	b0.StoreSlice(acc[8:16])
+}
