@@ -11,9 +11,11 @@ type ComputeType int8
 
 // Compute types, named as CTranslate2 names them.
 const (
+	// ComputeDefault, the zero value, is DefaultComputeType.
+	ComputeDefault ComputeType = iota
 	// ComputeInt8Float32 keeps int8 weights as int8 in memory and widens them to
 	// float32 inside the product; float32 weights stay float32.
-	ComputeInt8Float32 ComputeType = iota
+	ComputeInt8Float32
 	// ComputeInt8 quantizes each input row to int8 (scale max|x|/127) and
 	// multiplies int8 by int8 into int32 sums; float32 weights are
 	// quantized per row at load.
@@ -25,13 +27,21 @@ const (
 // DefaultComputeType is the compute type of a model loaded without one.
 const DefaultComputeType = ComputeInt8
 
-var computeNames = [...]string{ComputeInt8Float32: "int8_float32", ComputeInt8: "int8", ComputeFloat32: "float32"}
+var computeNames = [...]string{ComputeDefault: "default", ComputeInt8Float32: "int8_float32", ComputeInt8: "int8", ComputeFloat32: "float32"}
 
 // ErrUnknownComputeType is returned by ParseComputeType for a name it does not know.
 var ErrUnknownComputeType = errors.New("unknown compute type")
 
-// ComputeTypeNames lists the names ParseComputeType accepts.
-func ComputeTypeNames() []string { return append([]string(nil), computeNames[:]...) }
+// ComputeTypeNames lists the names ParseComputeType accepts, the default first.
+func ComputeTypeNames() []string {
+	names := []string{DefaultComputeType.String()}
+	for _, n := range computeNames[1:] {
+		if n != names[0] {
+			names = append(names, n)
+		}
+	}
+	return names
+}
 
 // String is the compute type's name.
 func (c ComputeType) String() string {
@@ -44,11 +54,11 @@ func (c ComputeType) String() string {
 // ParseComputeType reads a compute type name (case does not matter).
 func ParseComputeType(s string) (ComputeType, error) {
 	for i, n := range computeNames {
-		if strings.EqualFold(s, n) {
+		if i > 0 && strings.EqualFold(s, n) {
 			return ComputeType(i), nil
 		}
 	}
-	return 0, fmt.Errorf("ct2: compute type %q: %w (want %s)", s, ErrUnknownComputeType, strings.Join(computeNames[:], ", "))
+	return 0, fmt.Errorf("ct2: compute type %q: %w (want %s)", s, ErrUnknownComputeType, strings.Join(ComputeTypeNames(), ", "))
 }
 
 // LoadOption configures how a model is loaded.
@@ -68,6 +78,9 @@ func newLoadConfig(opts []LoadOption) (loadConfig, error) {
 	}
 	if l.compute < 0 || int(l.compute) >= len(computeNames) {
 		return l, fmt.Errorf("ct2: %v: %w", l.compute, ErrUnknownComputeType)
+	}
+	if l.compute == ComputeDefault {
+		l.compute = DefaultComputeType
 	}
 	return l, nil
 }

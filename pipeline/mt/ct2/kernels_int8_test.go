@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -230,11 +231,14 @@ func TestParseComputeType(t *testing.T) {
 		if err != nil || got != c.want {
 			t.Errorf("%q: got %v, %v; want %v", c.in, got, err, c.want)
 		}
-		if got.String() != ComputeTypeNames()[got] {
+		if !strings.EqualFold(got.String(), c.in) {
 			t.Errorf("%v prints as %q", got, got.String())
 		}
 	}
-	for _, bad := range []string{"", "int16", "float16", "int8 ", "auto"} {
+	if names := ComputeTypeNames(); len(names) != 3 || names[0] != DefaultComputeType.String() {
+		t.Errorf("names %v: want the three compute types, the default first", names)
+	}
+	for _, bad := range []string{"", "default", "int16", "float16", "int8 ", "auto"} {
 		if _, err := ParseComputeType(bad); !errors.Is(err, ErrUnknownComputeType) {
 			t.Errorf("%q: got %v, want ErrUnknownComputeType", bad, err)
 		}
