@@ -16,9 +16,9 @@ const (
 	// ComputeInt8Float32 keeps int8 weights as int8 in memory and widens them to
 	// float32 inside the product; float32 weights stay float32.
 	ComputeInt8Float32
-	// ComputeInt8 quantizes each input row to int8 (scale max|x|/127) and
-	// multiplies int8 by int8 into int32 sums; float32 weights are
-	// quantized per row at load.
+	// ComputeInt8 quantizes each input row to [-64, 64] (scale
+	// max|x|/64) and multiplies it by int8 weights into exact int32 sums;
+	// float32 weights are quantized per row to int8 at load.
 	ComputeInt8
 	// ComputeFloat32 dequantizes int8 weights to float32 at load.
 	ComputeFloat32

@@ -39,7 +39,7 @@ func (m *matrix) row(r int, buf []float32) []float32 {
 		buf = buf[:cols]
 		q, s := m.quadPanel(r/panelRows), m.inv[r]
 		for c := range buf {
-			buf[c] = float32(q[quadIndex(r, c)]) * s
+			buf[c] = float32(unbiased(q[quadIndex(r, c)])) * s
 		}
 		return buf
 	}

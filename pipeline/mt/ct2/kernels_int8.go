@@ -14,10 +14,23 @@ import (
 // multiply-add of byte pairs into 16-bit sums, then of 16-bit pairs into
 // 32-bit sums, reduces to one 32-bit sum per row.
 //
-// Weights are in [-127, 127] and inputs are quantized to [-127, 127]: the
-// kernels multiply |x| (unsigned) by w·sign(x), so that a pair of products
-// is at most 2·127·127 = 32258 and the 16-bit sums never saturate. Every sum
-// is therefore the exact integer dot product, whatever kernel computes it.
+// A weight w in [-127, 127] is stored as the byte of w+128 (an unsigned
+// value in [1, 255]; padding is stored as 128, a zero weight), and inputs
+// are quantized to [-64, 64]. The kernels multiply the unsigned weights by
+// the signed inputs byte pair by byte pair into 16-bit sums, which are at
+// most 2·255·64 = 32640 in magnitude and so never saturate: every sum is
+// the exact integer Σ(w+128)·x, whatever kernel computes it, and the exact
+// Σw·x is that minus 128·Σx, known once per input.
+//
+// Inputs get 129 levels rather than 255 for that reason: multiplying byte
+// pairs (VPMADDUBSW) is the only 8-bit multiply AVX2 has, and with 255
+// levels on both sides two products can exceed the 16-bit sum.
+
+// quantMax is the largest magnitude of a quantized input.
+const quantMax = 64
+
+// weightBias is added to each weight to store it as an unsigned byte.
+const weightBias = 128
 
 // quadRows is the size of one run of four columns of a panel.
 const quadRows = 4 * panelRows
@@ -38,7 +51,8 @@ func (m *matrix) quadPanel(p int) []int8 {
 func quadIndex(r, c int) int { return (c/4)*quadRows + (r%panelRows)*4 + c%4 }
 
 // quantizeWeights turns a row-major [rows][cols] matrix into the int8
-// layout: from int8 values q with dequantization factors inv (w = q·inv), or,
+// layout (weights stored plus weightBias): from int8 values q with
+// dequantization factors inv (w = q·inv), or,
 // with q nil, from float32 values f quantized per row to 127/max|w|. An int8
 // -128 becomes -127. When q is given, cols is a multiple of 4 and q is not
 // used elsewhere, its full panels are rearranged in place.
@@ -90,10 +104,12 @@ func quantizeWeights(rows, cols int, q []int8, inv []float32, f []float32) matri
 		for i := 0; i < n; i++ {
 			copy(blk[i], value(r0+i))
 		}
-		clear(dst)
+		for i := range dst {
+			dst[i] = biased(0)
+		}
 		for i := 0; i < n; i++ {
 			for c, v := range blk[i] {
-				dst[quadIndex(i, c)] = v
+				dst[quadIndex(i, c)] = biased(v)
 			}
 		}
 	}
@@ -107,11 +123,18 @@ func quantizeWeights(rows, cols int, q []int8, inv []float32, f []float32) matri
 	return m
 }
 
+// biased is the stored byte of weight w: the bits of the unsigned w+128.
+func biased(w int8) int8 { return int8(uint8(w) ^ 0x80) }
+
+// unbiased is the weight a stored byte holds.
+func unbiased(b int8) int8 { return int8(uint8(b) ^ 0x80) }
+
 func abs32(v float32) float32 { return math.Float32frombits(math.Float32bits(v) &^ (1 << 31)) }
 
-// quantizeRow writes x quantized to [-127, 127] into q (len(q) ≥ len(x); the
-// rest is zeroed) and returns the scale s, x ≈ q·s, s = max|x|/127.
-func quantizeRow(x []float32, q []int8) float32 {
+// quantizeRow writes x quantized to [-quantMax, quantMax] into q (len(q) ≥
+// len(x); the rest is zeroed) and returns the scale s, x ≈ q·s with
+// s = max|x|/quantMax, and the sum of the quantized values.
+func quantizeRow(x []float32, q []int8) (float32, int32) {
 	var amax float32
 	for _, v := range x {
 		amax = max(amax, abs32(v))
@@ -119,19 +142,23 @@ func quantizeRow(x []float32, q []int8) float32 {
 	clear(q[len(x):])
 	if amax == 0 || amax != amax || amax > math.MaxFloat32 {
 		clear(q[:len(x)])
-		return 0
+		return 0, 0
 	}
-	inv := 127 / amax
+	inv := quantMax / amax
+	var sum int32
 	for i, v := range x {
 		// Rounding half away from zero, as CTranslate2 does.
 		y := v * inv
+		var b int8
 		if y >= 0 {
-			q[i] = int8(min(127, y+0.5))
+			b = int8(min(quantMax, y+0.5))
 		} else {
-			q[i] = int8(max(-127, y-0.5))
+			b = int8(max(-quantMax, y-0.5))
 		}
+		q[i] = b
+		sum += int32(b)
 	}
-	return amax / 127
+	return amax / quantMax, sum
 }
 
 // packQuads rearranges quantized inputs (n rows of kpad bytes) into the
@@ -165,9 +192,9 @@ func quadInput(s, k4, i, k int) int {
 }
 
 // quadKernelPlain adds to (with carry) or sets acc[i*panelRows+r] to the
-// integer dot product of row r of the panel w over runs [q0, q1) of four
-// columns (w holds just those runs) with input i of the s inputs of a group
-// packed in x by packQuads over k4 runs.
+// integer dot product of row r of the panel w, as stored (each weight plus
+// weightBias), over runs [q0, q1) of four columns (w holds just those runs)
+// with input i of the s inputs of a group packed in x by packQuads over k4 runs.
 func quadKernelPlain(w []int8, x []int32, s, k4, q0, q1 int, acc []int32, carry bool) {
 	w, x, acc = w[:(q1-q0)*quadRows], x[:s*k4], acc[:s*panelRows]
 	if !carry {
@@ -181,13 +208,13 @@ func quadKernelPlain(w []int8, x []int32, s, k4, q0, q1 int, acc []int32, carry 
 			a := (*[panelRows]int32)(acc[i*panelRows:])
 			for r := range a {
 				q := (*[4]int8)(wk[4*r:])
-				a[r] += x0*int32(q[0]) + x1*int32(q[1]) + x2*int32(q[2]) + x3*int32(q[3])
+				a[r] += x0*int32(uint8(q[0])) + x1*int32(uint8(q[1])) + x2*int32(uint8(q[2])) + x3*int32(uint8(q[3]))
 			}
 		}
 	}
 }
 
-var quadPool, accPool, quantPool sync.Pool
+var quadPool, accPool, quantPool, compPool sync.Pool
 
 // kQuads is the number of runs of four columns taken at a time: sixteen rows
 // of 4·kQuads int8 weights (16 KiB) stay in the first-level cache while
@@ -195,8 +222,9 @@ var quadPool, accPool, quantPool sync.Pool
 const kQuads = 256
 
 // applyInt8 is apply for an int8-compute matrix: each input row is
-// quantized, the panels give exact int32 sums, and each sum is scaled by
-// the input's and the row's factors before the bias is added.
+// quantized, the panels give exact int32 sums, and each sum, less the
+// input's compensation for the stored weights' bias, is scaled by the
+// input's and the row's factors before the bias is added.
 func (l *linear) applyInt8(x []float32, n int, out []float32, workers int) {
 	rows, cols, kpad := l.w.rows, l.w.cols, l.w.kpad
 	k4 := kpad / 4
@@ -204,8 +232,11 @@ func (l *linear) applyInt8(x []float32, n int, out []float32, workers int) {
 	defer quantPool.Put(xq)
 	xs := getFrom(&scratchPool, n)
 	defer scratchPool.Put(xs)
+	comp := getInt32(&compPool, n)
+	defer compPool.Put(comp)
 	for i := 0; i < n; i++ {
-		(*xs)[i] = quantizeRow(x[i*cols:(i+1)*cols], (*xq)[i*kpad:(i+1)*kpad])
+		s, sum := quantizeRow(x[i*cols:(i+1)*cols], (*xq)[i*kpad:(i+1)*kpad])
+		(*xs)[i], (*comp)[i] = s, weightBias*sum
 	}
 	xp := getInt32(&quadPool, n*k4)
 	defer quadPool.Put(xp)
@@ -216,7 +247,7 @@ func (l *linear) applyInt8(x []float32, n int, out []float32, workers int) {
 	}
 	workers = min(workers, panels)
 	if workers <= 1 {
-		l.applyQuadPanels(*xp, *xs, n, out, 0, panels)
+		l.applyQuadPanels(*xp, *xs, *comp, n, out, 0, panels)
 		return
 	}
 	step := max(1, panels/(8*workers))
@@ -227,7 +258,7 @@ func (l *linear) applyInt8(x []float32, n int, out []float32, workers int) {
 			if p0 >= panels {
 				return
 			}
-			l.applyQuadPanels(*xp, *xs, n, out, p0, min(p0+step, panels))
+			l.applyQuadPanels(*xp, *xs, *comp, n, out, p0, min(p0+step, panels))
 		}
 	}
 	var wg sync.WaitGroup
@@ -243,7 +274,7 @@ func (l *linear) applyInt8(x []float32, n int, out []float32, workers int) {
 }
 
 // applyQuadPanels computes the outputs of panels [p0, p1) for all n inputs.
-func (l *linear) applyQuadPanels(xp []int32, xs []float32, n int, out []float32, p0, p1 int) {
+func (l *linear) applyQuadPanels(xp []int32, xs []float32, comp []int32, n int, out []float32, p0, p1 int) {
 	rows, k4 := l.w.rows, l.w.kpad/4
 	accp := getInt32(&accPool, n*panelRows)
 	defer accPool.Put(accp)
@@ -273,20 +304,28 @@ func (l *linear) applyQuadPanels(xp []int32, xs []float32, n int, out []float32,
 			if l.bias != nil {
 				bias = l.bias[r0 : r0+nr]
 			}
-			for j := groupStart(n, count, g0); j < groupStart(n, count, g1); j++ {
-				a := acc[j*panelRows : j*panelRows+nr]
-				o := out[j*rows+r0 : j*rows+r0+nr]
-				sx := xs[j]
-				for r, v := range a {
-					y := float32(v) * (sx * inv[r])
-					if bias != nil {
-						y += bias[r]
-					}
-					o[r] = y
-				}
-			}
+			j0, j1 := groupStart(n, count, g0), groupStart(n, count, g1)
+			dequantize(acc[j0*panelRows:j1*panelRows], comp[j0:j1], xs[j0:j1], inv, bias, out[j0*rows+r0:], rows)
 		}
 		g0 = g1
+	}
+}
+
+// dequantizePlain sets out[j*stride+r] for the len(xs) inputs j and the
+// len(inv) rows r of a panel to (acc[j*panelRows+r] - comp[j]) scaled by
+// xs[j]·inv[r], plus bias[r] (bias may be nil).
+func dequantizePlain(acc, comp []int32, xs, inv, bias, out []float32, stride int) {
+	for j, sx := range xs {
+		a := acc[j*panelRows : j*panelRows+len(inv)]
+		o := out[j*stride : j*stride+len(inv)]
+		cj := comp[j]
+		for r, v := range a {
+			y := float32(v-cj) * (sx * inv[r])
+			if bias != nil {
+				y += bias[r]
+			}
+			o[r] = y
+		}
 	}
 }
 

@@ -6,10 +6,10 @@ import "simd/archsimd"
 
 // quadKernel is quadKernelPlain with AVX2: a run of four columns of the
 // panel is two registers (eight rows each); for every input its four bytes
-// are broadcast, their absolute values multiplied by the weights carrying
-// their signs (VPSIGNB, VPMADDUBSW) and the 16-bit pair sums added in pairs
-// into the row's 32-bit sums (VPMADDWD by ones). The sums are exact, so they
-// equal quadKernelPlain's bit for bit.
+// are broadcast, multiplied by the stored (unsigned) weights byte pair by
+// byte pair into 16-bit sums (VPMADDUBSW) and those added in pairs into the
+// row's 32-bit sums (VPMADDWD by ones). No 16-bit sum saturates (see
+// kernels_int8.go), so the sums equal quadKernelPlain's bit for bit.
 //
 // Inputs go two at a time over the panel, which stays in the first-level
 // cache: the compiler computes all products of a loop iteration before it
@@ -47,41 +47,35 @@ func quadKernel2(w []int8, x []int32, acc []int32, carry bool) {
 	for len(w) >= 2*quadRows && len(x) >= 4 {
 		p := (*[2 * quadRows]int8)(w)
 		u := (*[4]int32)(x)
-		lo := archsimd.LoadInt8x32((*[32]int8)(p[0:32]))
-		hi := archsimd.LoadInt8x32((*[32]int8)(p[32:64]))
+		lo := archsimd.LoadInt8x32((*[32]int8)(p[0:32])).AsUint8x32()
+		hi := archsimd.LoadInt8x32((*[32]int8)(p[32:64])).AsUint8x32()
 		v := archsimd.BroadcastInt32x8(u[0]).AsInt8x32()
-		av := v.Abs().AsUint8x32()
-		a0 = a0.Add(av.DotProductPairsSaturated(lo.CopySign(v)).DotProductPairs(ones))
-		b0 = b0.Add(av.DotProductPairsSaturated(hi.CopySign(v)).DotProductPairs(ones))
+		a0 = a0.Add(lo.DotProductPairsSaturated(v).DotProductPairs(ones))
+		b0 = b0.Add(hi.DotProductPairsSaturated(v).DotProductPairs(ones))
 		v = archsimd.BroadcastInt32x8(u[1]).AsInt8x32()
-		av = v.Abs().AsUint8x32()
-		a1 = a1.Add(av.DotProductPairsSaturated(lo.CopySign(v)).DotProductPairs(ones))
-		b1 = b1.Add(av.DotProductPairsSaturated(hi.CopySign(v)).DotProductPairs(ones))
-		lo = archsimd.LoadInt8x32((*[32]int8)(p[64:96]))
-		hi = archsimd.LoadInt8x32((*[32]int8)(p[96:128]))
+		a1 = a1.Add(lo.DotProductPairsSaturated(v).DotProductPairs(ones))
+		b1 = b1.Add(hi.DotProductPairsSaturated(v).DotProductPairs(ones))
+		lo = archsimd.LoadInt8x32((*[32]int8)(p[64:96])).AsUint8x32()
+		hi = archsimd.LoadInt8x32((*[32]int8)(p[96:128])).AsUint8x32()
 		v = archsimd.BroadcastInt32x8(u[2]).AsInt8x32()
-		av = v.Abs().AsUint8x32()
-		a0 = a0.Add(av.DotProductPairsSaturated(lo.CopySign(v)).DotProductPairs(ones))
-		b0 = b0.Add(av.DotProductPairsSaturated(hi.CopySign(v)).DotProductPairs(ones))
+		a0 = a0.Add(lo.DotProductPairsSaturated(v).DotProductPairs(ones))
+		b0 = b0.Add(hi.DotProductPairsSaturated(v).DotProductPairs(ones))
 		v = archsimd.BroadcastInt32x8(u[3]).AsInt8x32()
-		av = v.Abs().AsUint8x32()
-		a1 = a1.Add(av.DotProductPairsSaturated(lo.CopySign(v)).DotProductPairs(ones))
-		b1 = b1.Add(av.DotProductPairsSaturated(hi.CopySign(v)).DotProductPairs(ones))
+		a1 = a1.Add(lo.DotProductPairsSaturated(v).DotProductPairs(ones))
+		b1 = b1.Add(hi.DotProductPairsSaturated(v).DotProductPairs(ones))
 		w, x = w[2*quadRows:], x[4:]
 	}
 	for len(w) >= quadRows && len(x) >= 2 {
 		p := (*[quadRows]int8)(w)
 		u := (*[2]int32)(x)
-		lo := archsimd.LoadInt8x32((*[32]int8)(p[0:32]))
-		hi := archsimd.LoadInt8x32((*[32]int8)(p[32:64]))
+		lo := archsimd.LoadInt8x32((*[32]int8)(p[0:32])).AsUint8x32()
+		hi := archsimd.LoadInt8x32((*[32]int8)(p[32:64])).AsUint8x32()
 		v := archsimd.BroadcastInt32x8(u[0]).AsInt8x32()
-		av := v.Abs().AsUint8x32()
-		a0 = a0.Add(av.DotProductPairsSaturated(lo.CopySign(v)).DotProductPairs(ones))
-		b0 = b0.Add(av.DotProductPairsSaturated(hi.CopySign(v)).DotProductPairs(ones))
+		a0 = a0.Add(lo.DotProductPairsSaturated(v).DotProductPairs(ones))
+		b0 = b0.Add(hi.DotProductPairsSaturated(v).DotProductPairs(ones))
 		v = archsimd.BroadcastInt32x8(u[1]).AsInt8x32()
-		av = v.Abs().AsUint8x32()
-		a1 = a1.Add(av.DotProductPairsSaturated(lo.CopySign(v)).DotProductPairs(ones))
-		b1 = b1.Add(av.DotProductPairsSaturated(hi.CopySign(v)).DotProductPairs(ones))
+		a1 = a1.Add(lo.DotProductPairsSaturated(v).DotProductPairs(ones))
+		b1 = b1.Add(hi.DotProductPairsSaturated(v).DotProductPairs(ones))
 		w, x = w[quadRows:], x[2:]
 	}
 	a0.StoreSlice(acc[0:8])
@@ -100,30 +94,55 @@ func quadKernel1(w []int8, x []int32, acc []int32, carry bool) {
 	for len(w) >= 2*quadRows && len(x) >= 2 {
 		p := (*[2 * quadRows]int8)(w)
 		u := (*[2]int32)(x)
-		lo := archsimd.LoadInt8x32((*[32]int8)(p[0:32]))
-		hi := archsimd.LoadInt8x32((*[32]int8)(p[32:64]))
+		lo := archsimd.LoadInt8x32((*[32]int8)(p[0:32])).AsUint8x32()
+		hi := archsimd.LoadInt8x32((*[32]int8)(p[32:64])).AsUint8x32()
 		v := archsimd.BroadcastInt32x8(u[0]).AsInt8x32()
-		av := v.Abs().AsUint8x32()
-		a0 = a0.Add(av.DotProductPairsSaturated(lo.CopySign(v)).DotProductPairs(ones))
-		b0 = b0.Add(av.DotProductPairsSaturated(hi.CopySign(v)).DotProductPairs(ones))
-		lo = archsimd.LoadInt8x32((*[32]int8)(p[64:96]))
-		hi = archsimd.LoadInt8x32((*[32]int8)(p[96:128]))
+		a0 = a0.Add(lo.DotProductPairsSaturated(v).DotProductPairs(ones))
+		b0 = b0.Add(hi.DotProductPairsSaturated(v).DotProductPairs(ones))
+		lo = archsimd.LoadInt8x32((*[32]int8)(p[64:96])).AsUint8x32()
+		hi = archsimd.LoadInt8x32((*[32]int8)(p[96:128])).AsUint8x32()
 		v = archsimd.BroadcastInt32x8(u[1]).AsInt8x32()
-		av = v.Abs().AsUint8x32()
-		a0 = a0.Add(av.DotProductPairsSaturated(lo.CopySign(v)).DotProductPairs(ones))
-		b0 = b0.Add(av.DotProductPairsSaturated(hi.CopySign(v)).DotProductPairs(ones))
+		a0 = a0.Add(lo.DotProductPairsSaturated(v).DotProductPairs(ones))
+		b0 = b0.Add(hi.DotProductPairsSaturated(v).DotProductPairs(ones))
 		w, x = w[2*quadRows:], x[2:]
 	}
 	for len(w) >= quadRows && len(x) >= 1 {
 		p := (*[quadRows]int8)(w)
-		lo := archsimd.LoadInt8x32((*[32]int8)(p[0:32]))
-		hi := archsimd.LoadInt8x32((*[32]int8)(p[32:64]))
+		lo := archsimd.LoadInt8x32((*[32]int8)(p[0:32])).AsUint8x32()
+		hi := archsimd.LoadInt8x32((*[32]int8)(p[32:64])).AsUint8x32()
 		v := archsimd.BroadcastInt32x8(x[0]).AsInt8x32()
-		av := v.Abs().AsUint8x32()
-		a0 = a0.Add(av.DotProductPairsSaturated(lo.CopySign(v)).DotProductPairs(ones))
-		b0 = b0.Add(av.DotProductPairsSaturated(hi.CopySign(v)).DotProductPairs(ones))
+		a0 = a0.Add(lo.DotProductPairsSaturated(v).DotProductPairs(ones))
+		b0 = b0.Add(hi.DotProductPairsSaturated(v).DotProductPairs(ones))
 		w, x = w[quadRows:], x[1:]
 	}
 	a0.StoreSlice(acc[0:8])
 	b0.StoreSlice(acc[8:16])
+}
+
+// dequantize is dequantizePlain with AVX2 for full panels; it rounds as
+// dequantizePlain does (conversion, then one product and one sum per value).
+func dequantize(acc, comp []int32, xs, inv, bias, out []float32, stride int) {
+	if !avx2FMA || len(inv) != panelRows {
+		dequantizePlain(acc, comp, xs, inv, bias, out, stride)
+		return
+	}
+	invLo, invHi := archsimd.LoadFloat32x8Slice(inv[0:8]), archsimd.LoadFloat32x8Slice(inv[8:16])
+	var biasLo, biasHi archsimd.Float32x8
+	if bias != nil {
+		biasLo, biasHi = archsimd.LoadFloat32x8Slice(bias[0:8]), archsimd.LoadFloat32x8Slice(bias[8:16])
+	}
+	for j, sx := range xs {
+		a := acc[j*panelRows : (j+1)*panelRows]
+		o := out[j*stride : j*stride+panelRows]
+		c := archsimd.BroadcastInt32x8(comp[j])
+		vs := archsimd.BroadcastFloat32x8(sx)
+		lo := archsimd.LoadInt32x8Slice(a[0:8]).Sub(c).ConvertToFloat32().Mul(vs.Mul(invLo))
+		hi := archsimd.LoadInt32x8Slice(a[8:16]).Sub(c).ConvertToFloat32().Mul(vs.Mul(invHi))
+		if bias != nil {
+			lo, hi = lo.Add(biasLo), hi.Add(biasHi)
+		}
+		lo.StoreSlice(o[0:8])
+		hi.StoreSlice(o[8:16])
+	}
+	archsimd.ClearAVXUpperBits()
 }

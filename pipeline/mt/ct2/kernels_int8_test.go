@@ -11,21 +11,22 @@ import (
 	"testing"
 )
 
-// extremeInt8 draws from [-127, 127], a third of the time ±127, so that
-// pairs of largest products (where 16-bit sums could saturate) are common.
-func extremeInt8(rng *rand.Rand) int8 {
+// extremeInt8 draws from [-m, m], a third of the time ±m, so that pairs of
+// largest products (where 16-bit sums could saturate) are common.
+func extremeInt8(rng *rand.Rand, m int) int8 {
 	switch rng.Intn(6) {
 	case 0:
-		return 127
+		return int8(m)
 	case 1:
-		return -127
+		return int8(-m)
 	}
-	return int8(rng.Intn(255) - 127)
+	return int8(rng.Intn(2*m+1) - m)
 }
 
 // The build's int8 kernel (SIMD under GOEXPERIMENT=simd on amd64) and the
-// portable one both give the exact integer dot products, carried over
-// split runs of columns too.
+// portable one both give the exact integer dot products of the stored
+// weights (w+128) with inputs in [-64, 64], carried over split runs of
+// columns too.
 func TestQuadKernelsGiveExactIntegerSums(t *testing.T) {
 	rng := rand.New(rand.NewSource(21))
 	for _, cols := range []int{4, 8, 52, 512, 2048} {
@@ -33,17 +34,17 @@ func TestQuadKernelsGiveExactIntegerSums(t *testing.T) {
 			t.Run(fmt.Sprintf("%d inputs of %d columns", s, cols), func(t *testing.T) {
 				w := make([]int8, panelRows*cols)
 				for i := range w {
-					w[i] = extremeInt8(rng)
+					w[i] = extremeInt8(rng, 127)
 				}
 				x := make([]int8, s*cols)
 				for i := range x {
-					x[i] = extremeInt8(rng)
+					x[i] = extremeInt8(rng, quantMax)
 				}
 				want := make([]int64, s*panelRows)
 				for i := 0; i < s; i++ {
 					for r := 0; r < panelRows; r++ {
 						for c := 0; c < cols; c++ {
-							want[i*panelRows+r] += int64(x[i*cols+c]) * int64(w[r*cols+c])
+							want[i*panelRows+r] += int64(x[i*cols+c]) * (int64(w[r*cols+c]) + 128)
 						}
 					}
 				}
@@ -73,8 +74,8 @@ func TestQuadKernelsGiveExactIntegerSums(t *testing.T) {
 }
 
 // refQuantize is the specification of the input quantization: scale
-// max|x|/127, values rounded half away from zero.
-func refQuantize(x []float32) ([]int8, float64) {
+// max|x|/m, values rounded half away from zero.
+func refQuantize(x []float32, m float64) ([]int8, float64) {
 	amax := 0.0
 	for _, v := range x {
 		amax = math.Max(amax, math.Abs(float64(v)))
@@ -84,12 +85,12 @@ func refQuantize(x []float32) ([]int8, float64) {
 		return q, 0
 	}
 	for i, v := range x {
-		q[i] = int8(math.Round(float64(v) * 127 / amax))
+		q[i] = int8(math.Round(float64(v) * m / amax))
 	}
-	return q, amax / 127
+	return q, amax / m
 }
 
-func TestQuantizeRowRoundsToScaleOfLargestValue(t *testing.T) {
+func TestQuantizeRowRoundsToScaleOfLargestValueAndSumsTheResult(t *testing.T) {
 	rng := rand.New(rand.NewSource(22))
 	for trial := 0; trial < 200; trial++ {
 		n := 1 + rng.Intn(40)
@@ -101,8 +102,8 @@ func TestQuantizeRowRoundsToScaleOfLargestValue(t *testing.T) {
 		for i := range q {
 			q[i] = 9
 		}
-		s := quantizeRow(x, q)
-		want, ws := refQuantize(x)
+		s, sum := quantizeRow(x, q)
+		want, ws := refQuantize(x, quantMax)
 		if math.Abs(float64(s)-ws) > 1e-6*ws {
 			t.Fatalf("%v: scale %g, want %g", x, s, ws)
 		}
@@ -112,12 +113,19 @@ func TestQuantizeRowRoundsToScaleOfLargestValue(t *testing.T) {
 				t.Fatalf("%v: value %d quantized to %d, want %d", x, i, q[i], want[i])
 			}
 		}
+		var wantSum int32
+		for _, v := range q {
+			wantSum += int32(v)
+		}
+		if sum != wantSum {
+			t.Fatalf("%v: sum %d, want %d", x, sum, wantSum)
+		}
 		if q[n] != 0 || q[n+1] != 0 || q[n+2] != 0 {
 			t.Fatalf("padding not zeroed: %v", q[n:])
 		}
 	}
 	q := []int8{5, 5}
-	if s := quantizeRow([]float32{0, 0}, q); s != 0 || q[0] != 0 || q[1] != 0 {
+	if s, sum := quantizeRow([]float32{0, 0}, q); s != 0 || sum != 0 || q[0] != 0 || q[1] != 0 {
 		t.Errorf("zero row: scale %g, values %v", s, q)
 	}
 }
@@ -138,7 +146,7 @@ func TestInt8LinearAgreesWithDequantizedReference(t *testing.T) {
 				for r := 0; r < rows; r++ {
 					inv[r] = float32(1 / (50 + rng.Float64()*100))
 					for c := 0; c < cols; c++ {
-						wq[r*cols+c] = extremeInt8(rng)
+						wq[r*cols+c] = extremeInt8(rng, 127)
 						wf[r*cols+c] = float32(rng.NormFloat64())
 					}
 				}
@@ -156,7 +164,7 @@ func TestInt8LinearAgreesWithDequantizedReference(t *testing.T) {
 				deq, given := make([]float64, rows*cols), make([]float64, rows*cols)
 				for r := 0; r < rows; r++ {
 					if fromFloat {
-						q, s := refQuantize(wf[r*cols : (r+1)*cols])
+						q, s := refQuantize(wf[r*cols:(r+1)*cols], 127)
 						for c := range q {
 							deq[r*cols+c] = float64(q[c]) * s
 							given[r*cols+c] = float64(wf[r*cols+c])
@@ -185,7 +193,7 @@ func TestInt8LinearAgreesWithDequantizedReference(t *testing.T) {
 				l.apply(x, n, all, 3)
 				for i := 0; i < n; i++ {
 					xi := x[i*cols : (i+1)*cols]
-					q, xs := refQuantize(xi)
+					q, xs := refQuantize(xi, quantMax)
 					for r := 0; r < rows; r++ {
 						ref := float64(l.bias[r])
 						exact := float64(l.bias[r])
@@ -284,5 +292,43 @@ func TestNewModelRefusesFileRearrangedForAnotherComputeType(t *testing.T) {
 	}
 	if _, err := NewModel(f, DefaultConfig(), nil, nil, WithCompute(ComputeType(9))); !errors.Is(err, ErrUnknownComputeType) {
 		t.Fatalf("compute type 9: %v", err)
+	}
+}
+
+// dequantize (SIMD under GOEXPERIMENT=simd on amd64) gives exactly what
+// dequantizePlain gives, with and without a bias, for full and short panels.
+func TestDequantizeMatchesPortable(t *testing.T) {
+	rng := rand.New(rand.NewSource(24))
+	for _, nr := range []int{panelRows, 5} {
+		for _, withBias := range []bool{false, true} {
+			const m, stride = 7, 21
+			acc, comp := make([]int32, m*panelRows), make([]int32, m)
+			xs, inv := make([]float32, m), make([]float32, nr)
+			for i := range acc {
+				acc[i] = rng.Int31n(1<<24) - 1<<23
+			}
+			for j := range comp {
+				comp[j] = rng.Int31n(1<<14) - 1<<13
+				xs[j] = rng.Float32()
+			}
+			for r := range inv {
+				inv[r] = rng.Float32() / 100
+			}
+			var bias []float32
+			if withBias {
+				bias = make([]float32, nr)
+				for r := range bias {
+					bias[r] = float32(rng.NormFloat64())
+				}
+			}
+			got, want := make([]float32, m*stride), make([]float32, m*stride)
+			dequantize(acc, comp, xs, inv, bias, got, stride)
+			dequantizePlain(acc, comp, xs, inv, bias, want, stride)
+			for i := range got {
+				if got[i] != want[i] {
+					t.Fatalf("%d rows, bias %v: output %d is %g, want %g", nr, withBias, i, got[i], want[i])
+				}
+			}
+		}
 	}
 }

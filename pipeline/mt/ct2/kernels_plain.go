@@ -17,3 +17,7 @@ func argmax(x []float32) int { return argmaxPlain(x) }
 func quadKernel(w []int8, x []int32, s, k4, q0, q1 int, acc []int32, carry bool) {
 	quadKernelPlain(w, x, s, k4, q0, q1, acc, carry)
 }
+
+func dequantize(acc, comp []int32, xs, inv, bias, out []float32, stride int) {
+	dequantizePlain(acc, comp, xs, inv, bias, out, stride)
+}
