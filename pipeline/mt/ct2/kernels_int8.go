@@ -131,14 +131,19 @@ func unbiased(b int8) int8 { return int8(uint8(b) ^ 0x80) }
 
 func abs32(v float32) float32 { return math.Float32frombits(math.Float32bits(v) &^ (1 << 31)) }
 
-// quantizeRow writes x quantized to [-quantMax, quantMax] into q (len(q) ≥
+// quantizeRowPlain writes x quantized to [-quantMax, quantMax] into q (len(q) ≥
 // len(x); the rest is zeroed) and returns the scale s, x ≈ q·s with
 // s = max|x|/quantMax, and the sum of the quantized values.
-func quantizeRow(x []float32, q []int8) (float32, int32) {
+func quantizeRowPlain(x []float32, q []int8) (float32, int32) {
 	var amax float32
 	for _, v := range x {
 		amax = max(amax, abs32(v))
 	}
+	return quantizeRowBy(x, q, amax)
+}
+
+// quantizeRowBy is quantizeRow given max|x|.
+func quantizeRowBy(x []float32, q []int8, amax float32) (float32, int32) {
 	clear(q[len(x):])
 	if amax == 0 || amax != amax || amax > math.MaxFloat32 {
 		clear(q[:len(x)])

@@ -2,7 +2,10 @@
 
 package ct2
 
-import "simd/archsimd"
+import (
+	"math"
+	"simd/archsimd"
+)
 
 // quadKernel is quadKernelPlain with AVX2: a run of four columns of the
 // panel is two registers (eight rows each); for every input its four bytes
@@ -145,4 +148,68 @@ func dequantize(acc, comp []int32, xs, inv, bias, out []float32, stride int) {
 		hi.StoreSlice(o[8:16])
 	}
 	archsimd.ClearAVXUpperBits()
+}
+
+// quantizeRow is quantizeRowPlain with AVX2, eight values at a time: the
+// largest magnitude, then each value times quantMax/max|x| rounded half away
+// from zero (adding ±0.5, then truncating) and clamped, as quantizeRowPlain
+// rounds. A row with a NaN goes to quantizeRowPlain.
+func quantizeRow(x []float32, q []int8) (float32, int32) {
+	if !avx2FMA || len(x) < 8 {
+		return quantizeRowPlain(x, q)
+	}
+	n := len(x) &^ 7
+	magnitude := archsimd.BroadcastInt32x8(0x7fffffff)
+	var m archsimd.Float32x8
+	nan := m.IsNaN()
+	for i := 0; i < n; i += 8 {
+		v := archsimd.LoadFloat32x8Slice(x[i : i+8])
+		nan = nan.Or(v.IsNaN())
+		m = m.Max(v.AsInt32x8().And(magnitude).AsFloat32x8())
+	}
+	var r [8]float32
+	m.Store(&r)
+	hasNaN := nan.ToBits() != 0
+	archsimd.ClearAVXUpperBits()
+	if hasNaN {
+		return quantizeRowPlain(x, q)
+	}
+	amax := r[0]
+	for _, v := range r[1:] {
+		amax = max(amax, v)
+	}
+	for _, v := range x[n:] {
+		amax = max(amax, abs32(v))
+	}
+	if amax == 0 || amax != amax || amax > math.MaxFloat32 {
+		return quantizeRowBy(x, q, amax)
+	}
+	inv := archsimd.BroadcastFloat32x8(quantMax / amax)
+	sign := archsimd.BroadcastInt32x8(-1 << 31)
+	half := archsimd.BroadcastFloat32x8(0.5).AsInt32x8()
+	lo, hi := archsimd.BroadcastInt32x8(-quantMax), archsimd.BroadcastInt32x8(quantMax)
+	var sums archsimd.Int32x8
+	var t [8]int32
+	for i := 0; i < n; i += 8 {
+		y := archsimd.LoadFloat32x8Slice(x[i : i+8]).Mul(inv)
+		h := y.AsInt32x8().And(sign).Or(half).AsFloat32x8()
+		v := y.Add(h).ConvertToInt32().Max(lo).Min(hi)
+		sums = sums.Add(v)
+		v.Store(&t)
+		d := (*[8]int8)(q[i : i+8])
+		for k, b := range t {
+			d[k] = int8(b)
+		}
+	}
+	var sv [8]int32
+	sums.Store(&sv)
+	archsimd.ClearAVXUpperBits()
+	sum := ((sv[0] + sv[1]) + (sv[2] + sv[3])) + ((sv[4] + sv[5]) + (sv[6] + sv[7]))
+	if n < len(x) {
+		_, s := quantizeRowBy(x[n:], q[n:], amax)
+		sum += s
+	} else {
+		clear(q[len(x):])
+	}
+	return amax / quantMax, sum
 }

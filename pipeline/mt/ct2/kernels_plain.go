@@ -21,3 +21,5 @@ func quadKernel(w []int8, x []int32, s, k4, q0, q1 int, acc []int32, carry bool)
 func dequantize(acc, comp []int32, xs, inv, bias, out []float32, stride int) {
 	dequantizePlain(acc, comp, xs, inv, bias, out, stride)
 }
+
+func quantizeRow(x []float32, q []int8) (float32, int32) { return quantizeRowPlain(x, q) }
