@@ -172,18 +172,22 @@ func quantizeRowBy(x []float32, q []int8, amax float32) (float32, int32) {
 // pair, each pair as [k4][2], then a last odd input as [k4], so that a
 // kernel reads each pair's values of a run of columns together.
 func packQuads(xq []int8, n, kpad int, xp []int32) {
-	k4 := kpad / 4
 	count := groupCount(n)
 	for g := 0; g < count; g++ {
-		j0, j1 := groupStart(n, count, g), groupStart(n, count, g+1)
-		s := j1 - j0
-		dst := xp[j0*k4 : j1*k4]
-		for i := 0; i < s; i++ {
-			src := xq[(j0+i)*kpad : (j0+i+1)*kpad]
-			for k := 0; k < k4; k++ {
-				b := src[4*k : 4*k+4]
-				dst[quadInput(s, k4, i, k)] = int32(uint32(uint8(b[0])) | uint32(uint8(b[1]))<<8 | uint32(uint8(b[2]))<<16 | uint32(uint8(b[3]))<<24)
-			}
+		packGroup(xq, groupStart(n, count, g), groupStart(n, count, g+1), kpad, xp)
+	}
+}
+
+// packGroup is packQuads for the group of inputs [j0, j1).
+func packGroup(xq []int8, j0, j1, kpad int, xp []int32) {
+	k4 := kpad / 4
+	s := j1 - j0
+	dst := xp[j0*k4 : j1*k4]
+	for i := 0; i < s; i++ {
+		src := xq[(j0+i)*kpad : (j0+i+1)*kpad]
+		for k := 0; k < k4; k++ {
+			b := src[4*k : 4*k+4]
+			dst[quadInput(s, k4, i, k)] = int32(uint32(uint8(b[0])) | uint32(uint8(b[1]))<<8 | uint32(uint8(b[2]))<<16 | uint32(uint8(b[3]))<<24)
 		}
 	}
 }
@@ -239,18 +243,26 @@ func (l *linear) applyInt8(x []float32, n int, out []float32, workers int) {
 	defer scratchPool.Put(xs)
 	comp := getInt32(&compPool, n)
 	defer compPool.Put(comp)
-	for i := 0; i < n; i++ {
-		s, sum := quantizeRow(x[i*cols:(i+1)*cols], (*xq)[i*kpad:(i+1)*kpad])
-		(*xs)[i], (*comp)[i] = s, weightBias*sum
-	}
 	xp := getInt32(&quadPool, n*k4)
 	defer quadPool.Put(xp)
-	packQuads(*xq, n, kpad, *xp)
 	panels := l.w.i8Panels()
 	if n*rows*cols < 1<<17 {
 		workers = 1
 	}
 	workers = min(workers, panels)
+	// Quantizing and packing the inputs is shared out too: with the
+	// products this fast it would otherwise be a sizeable serial part.
+	count := groupCount(n)
+	parallel(count, workers, func(_, lo, hi int) {
+		for g := lo; g < hi; g++ {
+			j0, j1 := groupStart(n, count, g), groupStart(n, count, g+1)
+			for i := j0; i < j1; i++ {
+				s, sum := quantizeRow(x[i*cols:(i+1)*cols], (*xq)[i*kpad:(i+1)*kpad])
+				(*xs)[i], (*comp)[i] = s, weightBias*sum
+			}
+			packGroup(*xq, j0, j1, kpad, *xp)
+		}
+	})
 	if workers <= 1 {
 		l.applyQuadPanels(*xp, *xs, *comp, n, out, 0, panels)
 		return
