@@ -79,9 +79,10 @@ func testFirstRow(t *testing.T, m *Model) {
 
 // The reference scores are CTranslate2's in float32. The float model
 // reaches them within 1e-5 in float32 and int8_float32 (the same path for
-// float weights); in int8 both its weights and each layer's inputs are
-// rounded to 8 bits, which moves these scores by up to about 0.015.
-var fixtureScoreTolerance = map[ComputeType]float64{ComputeFloat32: 1e-5, ComputeInt8Float32: 1e-5, ComputeInt8: 0.03}
+// float weights). In int8 its weights are rounded to 8 bits and each
+// layer's inputs to 129 levels, which moves these log-probabilities by up
+// to 0.030; the translations themselves are the same in every compute type.
+var fixtureScoreTolerance = map[ComputeType]float64{ComputeFloat32: 1e-5, ComputeInt8Float32: 1e-5, ComputeInt8: 0.05}
 
 func TestFixtureScores(t *testing.T) {
 	for _, ct := range allComputeTypes {
@@ -125,7 +126,7 @@ func testFixtureScores(t *testing.T, m *Model, tol float64) {
 			}
 		})
 	}
-	t.Logf("max abs score difference %.2g", worst)
+	t.Logf("max abs score difference %.4g", worst)
 }
 
 func TestFixtureGreedyScoresMatchScoring(t *testing.T) {
