@@ -2,12 +2,14 @@ package main
 
 import (
 	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
 
 	"github.com/dewire/dewire/pipeline/intake"
 	"github.com/dewire/dewire/pipeline/langid"
+	"github.com/dewire/dewire/pipeline/mt/ct2"
 	"github.com/dewire/dewire/pipeline/mt/engines"
 	"github.com/dewire/dewire/pipeline/normalize"
 	"github.com/dewire/dewire/workers/sink"
@@ -70,6 +72,7 @@ func (f *intakeFlags) reader() (*intake.Reader, error) {
 type engineFlags struct {
 	engine            string
 	model             string
+	computeType       string
 	deeplURL          string
 	deeplTarget       string
 	libretranslateURL string
@@ -80,6 +83,7 @@ type engineFlags struct {
 func (e *engineFlags) register(fs *pflag.FlagSet) {
 	fs.StringVar(&e.engine, "engine", "auto", "translation engine: auto, none, ct2, deepl, libretranslate, openai")
 	fs.StringVar(&e.model, "model", "", "ct2: CTranslate2 model folder or .argosmodel file (default: the installed de-en model)")
+	fs.StringVar(&e.computeType, "compute-type", ct2.DefaultComputeType.String(), "ct2: how products are computed: "+strings.Join(ct2.ComputeTypeNames(), ", ")+" (int8_float32: int8 weights widened to float32; float32: weights dequantized at load)")
 	fs.StringVar(&e.deeplURL, "deepl-url", "", "DeepL API URL (default from the key: keys ending in :fx use the free API); key in $DEWIRE_DEEPL_AUTH_KEY")
 	fs.StringVar(&e.deeplTarget, "deepl-target", "EN-US", "DeepL target language: EN-US or EN-GB")
 	fs.StringVar(&e.libretranslateURL, "libretranslate-url", "", "LibreTranslate URL; key in $DEWIRE_LIBRETRANSLATE_API_KEY")
@@ -97,8 +101,18 @@ func (e *engineFlags) config() translate.EngineConfig {
 			LibreTranslateURL: e.libretranslateURL, LibreTranslateAPIKey: os.Getenv("DEWIRE_LIBRETRANSLATE_API_KEY"),
 			OpenAIURL: e.openaiURL, OpenAIModel: e.openaiModel, OpenAIAPIKey: os.Getenv("DEWIRE_OPENAI_API_KEY"),
 		},
-		Model: e.model,
+		Model:       e.model,
+		ComputeType: e.compute(),
 	}
+}
+
+// compute is the --compute-type value; validate has refused any other.
+func (e *engineFlags) compute() ct2.ComputeType {
+	c, err := ct2.ParseComputeType(e.computeType)
+	if err != nil {
+		return ct2.DefaultComputeType
+	}
+	return c
 }
 
 // sinkFlags choose the sink's destinations beside JSONL.

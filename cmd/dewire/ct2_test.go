@@ -12,9 +12,19 @@ import (
 )
 
 func TestTranslateWithTheEmbeddedEngineOnTheFixtureModel(t *testing.T) {
+	for _, ct := range []string{"", "int8", "int8_float32", "float32"} {
+		t.Run("compute type "+ct, func(t *testing.T) { testTranslateFixture(t, ct) })
+	}
+}
+
+func testTranslateFixture(t *testing.T, computeType string) {
 	model := testenv.SharedFile(t, "fixtures", "ct2", "v2", "aren-transliteration")
 	in := "آ ت ز م و ن\n\nآ ت ش ي س و ن\n\nآ ز ا\n"
-	code, stdout, stderr := dewire(t, context.Background(), in, "translate", "--log-level", "error", "--engine", "ct2", "--model", model, "-")
+	args := []string{"translate", "--log-level", "error", "--engine", "ct2", "--model", model, "-"}
+	if computeType != "" {
+		args = append(args, "--compute-type", computeType)
+	}
+	code, stdout, stderr := dewire(t, context.Background(), in, args...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

@@ -130,6 +130,9 @@ func newTranslateCmd(g *globalFlags) *cobra.Command {
 		Short: "Normalize, translate and normalize one article offline; print the bilingual record",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := ef.validate(); err != nil {
+				return err
+			}
 			log, err := newLogger(g)
 			if err != nil {
 				return err

@@ -15,6 +15,7 @@ import (
 
 	"go.uber.org/zap/zapcore"
 
+	"github.com/dewire/dewire/pipeline/mt/ct2"
 	"github.com/dewire/dewire/pipeline/mt/engines"
 )
 
@@ -119,6 +120,9 @@ func (f *intakeFlags) validate() error {
 
 func (e *engineFlags) validate() error {
 	if err := checkEnum("--engine", strings.ToLower(e.engine), engines.Names()...); err != nil {
+		return err
+	}
+	if err := checkEnum("--compute-type", strings.ToLower(e.computeType), ct2.ComputeTypeNames()...); err != nil {
 		return err
 	}
 	return checkEnum("--deepl-target", strings.ToUpper(e.deeplTarget), "EN-US", "EN-GB")

@@ -20,10 +20,12 @@ import (
 // EngineConfig chooses the engine of a translate worker (and of the offline
 // `dewire translate`): the service settings, plus Model for the embedded
 // ct2 engine (a CTranslate2 folder or an .argosmodel file; empty: the
-// installed de-en package).
+// installed de-en package) and ComputeType for how it computes (zero:
+// ct2.DefaultComputeType).
 type EngineConfig struct {
 	engines.Config
-	Model string
+	Model       string
+	ComputeType ct2.ComputeType
 }
 
 // OpenEngine opens the engine cfg names, logging what it chose (and, for the
@@ -34,7 +36,7 @@ func OpenEngine(ctx context.Context, cfg EngineConfig, log *zap.Logger) (mt.Engi
 		log = zap.NewNop()
 	}
 	c := cfg.Config
-	c.CT2 = func() (mt.Engine, bool, error) { return openCT2(cfg.Model) }
+	c.CT2 = func() (mt.Engine, bool, error) { return openCT2(cfg.Model, cfg.ComputeType) }
 	if c.DeepLAuthKey != "" && len(c.DeepLGlossary) == 0 {
 		if g, err := names.Default(); err == nil {
 			for _, ent := range g.Entities() {
@@ -66,7 +68,7 @@ func NewTranslator(eng mt.Engine, memory mt.Memory) *mt.Translator {
 
 // openCT2 opens the embedded engine from path, else the installed de-en
 // package. installed is false when there is none, so "auto" can move on.
-func openCT2(path string) (mt.Engine, bool, error) {
+func openCT2(path string, compute ct2.ComputeType) (mt.Engine, bool, error) {
 	if path == "" {
 		dir, err := modelstore.Dir()
 		if err != nil {
@@ -81,6 +83,7 @@ func openCT2(path string) (mt.Engine, bool, error) {
 	opts := []ct2.Option{
 		ct2.WithTokenizerLoader(func(r io.Reader) (ct2.Tokenizer, error) { return spm.Load(r) }),
 		ct2.WithModelName(strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))),
+		ct2.WithComputeType(compute),
 	}
 	if strings.HasSuffix(path, ".argosmodel") {
 		pkg, err := modelstore.OpenPackage(path)

@@ -2,6 +2,7 @@ package ct2
 
 import (
 	"context"
+	"fmt"
 	"math/rand"
 	"runtime"
 	"runtime/metrics"
@@ -47,15 +48,12 @@ func heapPeak() (stop func() uint64) {
 	}
 }
 
+// BenchmarkTranslateOPUSShape translates 25 sentences with a model of
+// OPUS-MT's shapes in each compute type on 1 and 2 goroutines, and reports
+// tokens/s and the peak live heap from loading on.
 func BenchmarkTranslateOPUSShape(b *testing.B) {
 	dir := b.TempDir()
 	size, err := generate(opusConfig).save(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	runtime.GC()
-	stop := heapPeak()
-	m, err := LoadDir(dir)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -67,23 +65,36 @@ func BenchmarkTranslateOPUSShape(b *testing.B) {
 			src[i][j] = 3 + rng.Intn(opusConfig.srcVocab-3)
 		}
 	}
-	opts := Options{MaxLength: 30}
-	b.ResetTimer()
-	tokens := 0
-	for i := 0; i < b.N; i++ {
-		res, err := m.TranslateIDs(context.Background(), src, opts)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for _, r := range res {
-			tokens += len(r.IDs)
+	for _, ct := range []ComputeType{ComputeFloat32, ComputeInt8Float32, ComputeInt8} {
+		for _, threads := range []int{1, 2} {
+			b.Run(fmt.Sprintf("%s/threads=%d", ct, threads), func(b *testing.B) {
+				runtime.GC()
+				stop := heapPeak()
+				m, err := LoadDir(dir, WithCompute(ct))
+				if err != nil {
+					b.Fatal(err)
+				}
+				m.SetWorkers(threads)
+				opts := Options{MaxLength: 30}
+				b.ResetTimer()
+				tokens := 0
+				for i := 0; i < b.N; i++ {
+					res, err := m.TranslateIDs(context.Background(), src, opts)
+					if err != nil {
+						b.Fatal(err)
+					}
+					for _, r := range res {
+						tokens += len(r.IDs)
+					}
+				}
+				b.StopTimer()
+				peak := stop()
+				b.ReportMetric(float64(tokens)/b.Elapsed().Seconds(), "tokens/s")
+				b.ReportMetric(float64(size)/(1<<20), "file-MiB")
+				b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+				b.ReportMetric(float64(peak)/float64(size), "heap/file")
+				runtime.KeepAlive(m)
+			})
 		}
 	}
-	b.StopTimer()
-	peak := stop()
-	b.ReportMetric(float64(tokens)/b.Elapsed().Seconds(), "tokens/s")
-	b.ReportMetric(float64(size)/(1<<20), "file-MiB")
-	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
-	b.ReportMetric(float64(peak)/float64(size), "heap/file")
-	runtime.KeepAlive(m)
 }

@@ -33,6 +33,7 @@ type engineConfig struct {
 	name          string
 	decode        Options
 	maxSegments   int
+	compute       ComputeType
 }
 
 // WithTokenizerLoader sets how a sentencepiece.model or source.spm found
@@ -52,6 +53,9 @@ func WithDecoding(o Options) Option { return func(c *engineConfig) { c.decode = 
 
 // WithMaxSegments sets Limits().MaxSegments (default 32).
 func WithMaxSegments(n int) Option { return func(c *engineConfig) { c.maxSegments = n } }
+
+// WithComputeType sets how the model computes (default DefaultComputeType).
+func WithComputeType(c ComputeType) Option { return func(e *engineConfig) { e.compute = c } }
 
 // Engine is the embedded CTranslate2 translation engine.
 type Engine struct {
@@ -78,7 +82,7 @@ func Open(dir string, opts ...Option) (*Engine, error) {
 // OpenFS opens a model from a file system whose root is a CTranslate2 model
 // folder or holds one in model/ (as modelstore exposes an .argosmodel package).
 func OpenFS(fsys fs.FS, opts ...Option) (*Engine, error) {
-	cfg := engineConfig{maxSegments: 32}
+	cfg := engineConfig{maxSegments: 32, compute: DefaultComputeType}
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -89,7 +93,7 @@ func OpenFS(fsys fs.FS, opts ...Option) (*Engine, error) {
 		}
 		dir = "model"
 	}
-	m, err := LoadFS(fsys, dir)
+	m, err := LoadFS(fsys, dir, WithCompute(cfg.compute))
 	if err != nil {
 		return nil, err
 	}

@@ -71,7 +71,8 @@ type Variable struct {
 	I16   []int16
 	I32   []int32
 
-	packed bool // F32 or I8 rearranged in place by NewModel
+	packed bool // F32 or I8 rearranged in place into panels by NewModel
+	quads  bool // I8 rearranged in place into the int8 compute layout by NewModel
 }
 
 // Len is the number of elements.

@@ -17,11 +17,16 @@ const panelRows = 16
 // stored column by column: element (r, c) of such a row is at
 // (r&^(panelRows-1))*cols + c*panelRows + r%panelRows. The remaining rows
 // follow row by row.
+//
+// For the int8 compute type, q and qTail hold the weights instead, in the
+// layout described in kernels_int8.go, with inv as the row factors.
 type matrix struct {
 	rows, cols int
 	f32        []float32
 	i8         []int8
 	inv        []float32
+	q, qTail   []int8
+	kpad       int
 }
 
 // packed is the number of rows stored in panels.
@@ -30,6 +35,14 @@ func (m *matrix) packed() int { return m.rows &^ (panelRows - 1) }
 // row returns row r as float32, unpacking it into buf when needed.
 func (m *matrix) row(r int, buf []float32) []float32 {
 	cols := m.cols
+	if m.kpad > 0 {
+		buf = buf[:cols]
+		q, s := m.quadPanel(r/panelRows), m.inv[r]
+		for c := range buf {
+			buf[c] = float32(unbiased(q[quadIndex(r, c)])) * s
+		}
+		return buf
+	}
 	if r >= m.packed() {
 		if m.i8 == nil {
 			return m.f32[r*cols : (r+1)*cols]
@@ -145,6 +158,10 @@ func (l *linear) apply(x []float32, n int, out []float32, workers int) {
 		return
 	}
 	x, out = x[:n*cols], out[:n*rows]
+	if l.w.kpad > 0 {
+		l.applyInt8(x, n, out, workers)
+		return
+	}
 	panels := rows / panelRows
 	if panels > 0 {
 		xp := getFrom(&packPool, n*cols)

@@ -236,30 +236,38 @@ func TestLinearMatchesRowMajorProduct(t *testing.T) {
 }
 
 // BenchmarkLinear measures int8 products of the OPUS-MT feed-forward shapes
-// on one goroutine; ns/op over the MAC count gives GMAC/s.
+// on one goroutine, widened to float32 and in int8; ns/op over the MAC count
+// gives GMAC/s.
 func BenchmarkLinear(b *testing.B) {
 	for _, c := range []struct{ n, rows, cols int }{{1, 2048, 512}, {25, 2048, 512}, {625, 2048, 512}, {25, 512, 2048}, {625, 512, 2048}} {
-		n, rows, cols := c.n, c.rows, c.cols
-		b.Run(fmt.Sprintf("%d inputs %dx%d", n, rows, cols), func(b *testing.B) {
-			rng := rand.New(rand.NewSource(1))
-			l := linear{w: matrix{rows: rows, cols: cols, i8: make([]int8, rows*cols), inv: make([]float32, rows)}, bias: make([]float32, rows)}
-			for i := range l.w.i8 {
-				l.w.i8[i] = int8(rng.Intn(255) - 127)
-			}
-			for i := range l.w.inv {
-				l.w.inv[i] = 0.01
-			}
-			x := make([]float32, n*cols)
-			for i := range x {
-				x[i] = float32(rng.NormFloat64())
-			}
-			out := make([]float32, n*rows)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				l.apply(x, n, out, 1)
-			}
-			b.ReportMetric(float64(n*rows*cols)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
-		})
+		for _, ct := range []ComputeType{ComputeInt8Float32, ComputeInt8} {
+			n, rows, cols := c.n, c.rows, c.cols
+			b.Run(fmt.Sprintf("%s %d inputs %dx%d", ct, n, rows, cols), func(b *testing.B) {
+				rng := rand.New(rand.NewSource(1))
+				l := linear{w: matrix{rows: rows, cols: cols, i8: make([]int8, rows*cols), inv: make([]float32, rows)}, bias: make([]float32, rows)}
+				for i := range l.w.i8 {
+					l.w.i8[i] = int8(rng.Intn(255) - 127)
+				}
+				for i := range l.w.inv {
+					l.w.inv[i] = 0.01
+				}
+				if ct == ComputeInt8 {
+					l.w = quantizeWeights(rows, cols, l.w.i8, l.w.inv, nil)
+				} else {
+					packPanels(l.w.i8, rows, cols)
+				}
+				x := make([]float32, n*cols)
+				for i := range x {
+					x[i] = float32(rng.NormFloat64())
+				}
+				out := make([]float32, n*rows)
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					l.apply(x, n, out, 1)
+				}
+				b.ReportMetric(float64(n*rows*cols)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+			})
+		}
 	}
 }
 

@@ -11,12 +11,12 @@ import (
 
 // LoadDir loads a CTranslate2 model folder (model.bin, optional config.json,
 // and its vocabulary files).
-func LoadDir(dir string) (*Model, error) {
-	return LoadFS(os.DirFS(dir), ".")
+func LoadDir(dir string, opts ...LoadOption) (*Model, error) {
+	return LoadFS(os.DirFS(dir), ".", opts...)
 }
 
 // LoadFS loads the CTranslate2 model folder dir inside fsys.
-func LoadFS(fsys fs.FS, dir string) (*Model, error) {
+func LoadFS(fsys fs.FS, dir string, opts ...LoadOption) (*Model, error) {
 	cfg := DefaultConfig()
 	if b, err := fs.ReadFile(fsys, path.Join(dir, "config.json")); err == nil {
 		if err := json.Unmarshal(b, &cfg); err != nil {
@@ -47,7 +47,7 @@ func LoadFS(fsys fs.FS, dir string) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
-	return NewModel(f, cfg, src, tgt)
+	return NewModel(f, cfg, src, tgt, opts...)
 }
 
 func readModelFS(fsys fs.FS, name string) (*File, error) {

@@ -82,6 +82,7 @@ type Model struct {
 	Config        Config
 	Source        *Vocabulary
 	Target        *Vocabulary
+	Compute       ComputeType
 
 	dModel     int
 	preNormEnc bool
@@ -110,14 +111,20 @@ func (m *Model) SetWorkers(n int) {
 // float32 and int8 elements in place (once per File) into the layout its
 // kernels read, so f's matrices are not in file order afterwards; NewModel
 // must not run concurrently on the same File.
-func NewModel(f *File, cfg Config, src, tgt *Vocabulary) (*Model, error) {
+//
+// The compute type (WithCompute) decides how weights are kept: see ComputeType.
+func NewModel(f *File, cfg Config, src, tgt *Vocabulary, opts ...LoadOption) (*Model, error) {
+	lc, err := newLoadConfig(opts)
+	if err != nil {
+		return nil, err
+	}
 	switch f.Spec {
 	case "", "TransformerBase", "TransformerBig", "TransformerSpec":
 	default:
 		return nil, fmt.Errorf("ct2: model spec %q is not a Transformer encoder-decoder (expected TransformerSpec, TransformerBase or TransformerBig)", f.Spec)
 	}
-	b := builder{f: f, cfg: cfg}
-	m := &Model{Spec: f.Spec, Revision: f.Revision, BinaryVersion: f.BinaryVersion, Config: cfg, Source: src, Target: tgt, workers: runtime.GOMAXPROCS(0)}
+	b := builder{f: f, cfg: cfg, compute: lc.compute}
+	m := &Model{Spec: f.Spec, Revision: f.Revision, BinaryVersion: f.BinaryVersion, Config: cfg, Source: src, Target: tgt, Compute: lc.compute, workers: runtime.GOMAXPROCS(0)}
 	if err := b.build(m); err != nil {
 		return nil, err
 	}
@@ -134,8 +141,10 @@ func NewModel(f *File, cfg Config, src, tgt *Vocabulary) (*Model, error) {
 }
 
 type builder struct {
-	f   *File
-	cfg Config
+	f       *File
+	cfg     Config
+	compute ComputeType
+	done    map[*Variable]matrix
 }
 
 func (b *builder) has(name string) bool { return b.f.Lookup(name) != nil }
@@ -164,6 +173,21 @@ func (b *builder) matrix(name string) (matrix, error) {
 	if v == nil {
 		return matrix{}, fmt.Errorf("ct2: model.bin: missing variable %s", name)
 	}
+	if m, ok := b.done[v]; ok {
+		return m, nil // an alias of a matrix already built
+	}
+	m, err := b.buildMatrix(name, v)
+	if err != nil {
+		return matrix{}, err
+	}
+	if b.done == nil {
+		b.done = map[*Variable]matrix{}
+	}
+	b.done[v] = m
+	return m, nil
+}
+
+func (b *builder) buildMatrix(name string, v *Variable) (matrix, error) {
 	if len(v.Shape) != 2 {
 		return matrix{}, fmt.Errorf("ct2: model.bin: variable %s has shape %v, expected a matrix", name, v.Shape)
 	}
@@ -171,16 +195,15 @@ func (b *builder) matrix(name string) (matrix, error) {
 	if n := m.rows * m.cols; (v.F32 != nil && len(v.F32) != n) || (v.I8 != nil && len(v.I8) != n) || (v.I16 != nil && len(v.I16) != n) {
 		return matrix{}, fmt.Errorf("ct2: model.bin: variable %s has %d elements for shape %v", name, v.Len(), v.Shape)
 	}
-	switch {
-	case v.F32 != nil:
-		m.f32 = v.F32
-		if !v.packed {
-			packPanels(m.f32, m.rows, m.cols)
-			v.packed = true
-		}
-	case v.I8 != nil || v.I16 != nil:
+	// Weights take the compute type; other matrices (position encodings)
+	// stay as stored unless float32 is asked for.
+	quantize := b.compute == ComputeInt8 && strings.HasSuffix(name, "weight")
+	if v.quads != quantize && v.I8 != nil && (v.quads || v.packed) {
+		return matrix{}, fmt.Errorf("ct2: model.bin: %s was already rearranged for another compute type by an earlier NewModel", name)
+	}
+	var scales []float32
+	if v.I8 != nil || v.I16 != nil {
 		s := b.f.Lookup(name + "_scale")
-		var scales []float32
 		switch {
 		case s != nil && s.F32 != nil && len(s.F32) == m.rows:
 			scales = s.F32
@@ -197,26 +220,66 @@ func (b *builder) matrix(name string) (matrix, error) {
 		default:
 			return matrix{}, fmt.Errorf("ct2: model.bin: %s is %s but %s_scale is missing or not float32 of %d rows", name, v.DType, name, m.rows)
 		}
-		if v.I8 != nil {
-			m.i8 = v.I8
-			if !v.packed {
-				packPanels(m.i8, m.rows, m.cols)
-				v.packed = true
-			}
-			m.inv = make([]float32, m.rows)
-			for i, s := range scales {
-				m.inv[i] = 1 / s
-			}
-		} else {
-			m.f32 = make([]float32, len(v.I16))
-			for r := 0; r < m.rows; r++ {
-				inv := 1 / scales[r]
-				for c := 0; c < m.cols; c++ {
-					m.f32[r*m.cols+c] = float32(v.I16[r*m.cols+c]) * inv
-				}
-			}
-			packPanels(m.f32, m.rows, m.cols)
+	}
+	switch {
+	case v.F32 != nil && quantize:
+		if v.packed {
+			return matrix{}, fmt.Errorf("ct2: model.bin: %s was already rearranged for another compute type by an earlier NewModel", name)
 		}
+		return quantizeWeights(m.rows, m.cols, nil, nil, v.F32), nil
+	case v.F32 != nil:
+		m.f32 = v.F32
+		if !v.packed {
+			packPanels(m.f32, m.rows, m.cols)
+			v.packed = true
+		}
+	case v.I8 != nil && quantize:
+		inv := make([]float32, m.rows)
+		for i, s := range scales {
+			inv[i] = 1 / s
+		}
+		if v.quads {
+			// Rearranged by an earlier NewModel: the full panels are ready
+			// and the rows after them are still in file order.
+			full := m.rows / panelRows * panelRows
+			t := quantizeWeights(m.rows-full, m.cols, append([]int8(nil), v.I8[full*m.cols:]...), inv[full:], nil)
+			return matrix{rows: m.rows, cols: m.cols, kpad: m.cols, inv: inv, q: v.I8[:full*m.cols], qTail: t.qTail}, nil
+		}
+		in := v.I8
+		if m.cols%4 != 0 {
+			in = append([]int8(nil), v.I8...)
+		} else {
+			v.quads = true
+		}
+		return quantizeWeights(m.rows, m.cols, in, inv, nil), nil
+	case v.I8 != nil && b.compute != ComputeFloat32:
+		m.i8 = v.I8
+		if !v.packed {
+			packPanels(m.i8, m.rows, m.cols)
+			v.packed = true
+		}
+		m.inv = make([]float32, m.rows)
+		for i, s := range scales {
+			m.inv[i] = 1 / s
+		}
+	case v.I8 != nil || v.I16 != nil:
+		m.f32 = make([]float32, m.rows*m.cols)
+		for r := 0; r < m.rows; r++ {
+			inv := 1 / scales[r]
+			for c := 0; c < m.cols; c++ {
+				var q float32
+				if v.I8 != nil {
+					q = float32(v.I8[r*m.cols+c])
+				} else {
+					q = float32(v.I16[r*m.cols+c])
+				}
+				m.f32[r*m.cols+c] = q * inv
+			}
+		}
+		if quantize {
+			return quantizeWeights(m.rows, m.cols, nil, nil, m.f32), nil
+		}
+		packPanels(m.f32, m.rows, m.cols)
 	default:
 		return matrix{}, fmt.Errorf("ct2: model.bin: variable %s has unsupported dtype %s", name, v.DType)
 	}

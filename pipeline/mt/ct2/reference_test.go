@@ -273,32 +273,39 @@ func smallConfig(c genConfig, seed int64) genConfig {
 	return c
 }
 
+// The float64 reference has no rounding of inputs to 8 bits, so it checks
+// the float32 and int8_float32 compute types; the int8 products are checked
+// against their own reference in kernels_int8_test.go.
 func TestRuntimeAgreesWithFloat64Reference(t *testing.T) {
 	for i, v := range referenceVariants {
-		t.Run(v.name, func(t *testing.T) {
-			g := generate(smallConfig(v.cfg, int64(i+1)))
-			dir := t.TempDir()
-			if _, err := g.save(dir); err != nil {
-				t.Fatal(err)
-			}
-			m, err := LoadDir(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			src, tgt := []int{5, 9, 3, 17, 22, 4}, []int{7, 28, 11, 3, 19}
-			want := refModel{g}.logits(src, tgt)
-			got := runtimeLogits(m, src, tgt)
-			var worst float64
-			for p := range want {
-				for k := range want[p] {
-					worst = max(worst, math.Abs(want[p][k]-float64(got[p][k])))
-				}
-			}
-			t.Logf("max abs logit difference %.2g", worst)
-			if worst > 1e-4 {
-				t.Errorf("logits differ from the float64 reference by up to %g", worst)
-			}
-		})
+		for _, ct := range []ComputeType{ComputeFloat32, ComputeInt8Float32} {
+			t.Run(v.name+" in "+ct.String(), func(t *testing.T) { testAgreesWithReference(t, v.cfg, int64(i+1), ct) })
+		}
+	}
+}
+
+func testAgreesWithReference(t *testing.T, cfg genConfig, seed int64, ct ComputeType) {
+	g := generate(smallConfig(cfg, seed))
+	dir := t.TempDir()
+	if _, err := g.save(dir); err != nil {
+		t.Fatal(err)
+	}
+	m, err := LoadDir(dir, WithCompute(ct))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, tgt := []int{5, 9, 3, 17, 22, 4}, []int{7, 28, 11, 3, 19}
+	want := refModel{g}.logits(src, tgt)
+	got := runtimeLogits(m, src, tgt)
+	var worst float64
+	for p := range want {
+		for k := range want[p] {
+			worst = max(worst, math.Abs(want[p][k]-float64(got[p][k])))
+		}
+	}
+	t.Logf("max abs logit difference %.2g", worst)
+	if worst > 1e-4 {
+		t.Errorf("logits differ from the float64 reference by up to %g", worst)
 	}
 }
 
@@ -306,35 +313,37 @@ func TestBatchedTranslationEqualsOneAtATime(t *testing.T) {
 	sentences := [][]int{{5, 9, 3, 17, 22, 4}, {8}, {12, 12, 12, 12, 12, 12, 12, 12, 12, 12}, {3, 4, 5, 6}, {}}
 	for i, v := range referenceVariants[:3] {
 		for _, beam := range []int{1, 3} {
-			t.Run(fmt.Sprintf("%s, beam %d", v.name, beam), func(t *testing.T) {
-				cfg := smallConfig(v.cfg, int64(i+10))
-				cfg.keep = false
-				dir := t.TempDir()
-				if _, err := generate(cfg).save(dir); err != nil {
-					t.Fatal(err)
-				}
-				m, err := LoadDir(dir)
-				if err != nil {
-					t.Fatal(err)
-				}
-				opts := Options{BeamSize: beam, ReturnScores: true, MaxLength: 12, LengthPenalty: 1}
-				batch, err := m.TranslateIDs(context.Background(), sentences, opts)
-				if err != nil {
-					t.Fatal(err)
-				}
-				for s, src := range sentences {
-					one, err := m.TranslateIDs(context.Background(), [][]int{src}, opts)
+			for _, ct := range allComputeTypes {
+				t.Run(fmt.Sprintf("%s, beam %d, %s", v.name, beam, ct), func(t *testing.T) {
+					cfg := smallConfig(v.cfg, int64(i+10))
+					cfg.keep = false
+					dir := t.TempDir()
+					if _, err := generate(cfg).save(dir); err != nil {
+						t.Fatal(err)
+					}
+					m, err := LoadDir(dir, WithCompute(ct))
 					if err != nil {
 						t.Fatal(err)
 					}
-					if fmt.Sprint(one[0].IDs) != fmt.Sprint(batch[s].IDs) || fmt.Sprint(one[0].TokenScores) != fmt.Sprint(batch[s].TokenScores) {
-						t.Errorf("sentence %d: batched %v %v, alone %v %v", s, batch[s].IDs, batch[s].TokenScores, one[0].IDs, one[0].TokenScores)
+					opts := Options{BeamSize: beam, ReturnScores: true, MaxLength: 12, LengthPenalty: 1}
+					batch, err := m.TranslateIDs(context.Background(), sentences, opts)
+					if err != nil {
+						t.Fatal(err)
 					}
-					if len(one[0].IDs) > 12 {
-						t.Errorf("sentence %d: %d tokens exceed the maximum length", s, len(one[0].IDs))
+					for s, src := range sentences {
+						one, err := m.TranslateIDs(context.Background(), [][]int{src}, opts)
+						if err != nil {
+							t.Fatal(err)
+						}
+						if fmt.Sprint(one[0].IDs) != fmt.Sprint(batch[s].IDs) || fmt.Sprint(one[0].TokenScores) != fmt.Sprint(batch[s].TokenScores) {
+							t.Errorf("sentence %d: batched %v %v, alone %v %v", s, batch[s].IDs, batch[s].TokenScores, one[0].IDs, one[0].TokenScores)
+						}
+						if len(one[0].IDs) > 12 {
+							t.Errorf("sentence %d: %d tokens exceed the maximum length", s, len(one[0].IDs))
+						}
 					}
-				}
-			})
+				})
+			}
 		}
 	}
 }
