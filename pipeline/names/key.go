@@ -419,12 +419,15 @@ func translitStart(w string) ([3]byte, bool) {
 	return t, t[0] != 0
 }
 
-// continuations are the ends of the spellings translitFolded reads as one
-// (schtsch, sh, ts, ck …) and the e after a glide: the only letters after
-// a word's third that can change what its first three map to.
+// spellings are the letter sequences translitFolded reads as one.
+var spellings = []string{"schtsch", "shch", "sch", "sh", "tsch", "tch", "ts", "tz", "zh", "ch", "ck", "kh", "ph"}
+
+// continuations are the ends of the spellings (chtsch, h, s …) and the e
+// after a glide: the only letters after a word's third that can change what
+// its first three map to.
 var continuations = func() []string {
 	seen := map[string]bool{"e": true}
-	for _, p := range []string{"schtsch", "shch", "sch", "sh", "tsch", "tch", "ts", "tz", "zh", "ch", "ck", "kh", "ph"} {
+	for _, p := range spellings {
 		for k := 1; k < len(p); k++ {
 			seen[p[k:]] = true
 		}
@@ -436,24 +439,44 @@ var continuations = func() []string {
 	return out
 }()
 
+// openEnded reports whether what follows the letters f can change how they
+// map: an end of f begins a longer spelling, or f ends in a glide that an e
+// would drop.
+func openEnded(f []byte) bool {
+	switch f[len(f)-1] {
+	case 'j', 'y', 'i':
+		return true
+	}
+	for i := range f {
+		for _, p := range spellings {
+			if len(p) > len(f)-i && p[:len(f)-i] == string(f[i:]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // makeStart3 fills start3: a three-letter start decides its mapping's first
-// three bytes when it maps to at least three by itself and to the same
-// three followed by each continuation.
+// three bytes when it maps to at least three by itself and, where it is
+// open-ended, to the same three followed by each continuation.
 func makeStart3() {
 	t := new([26 * 26 * 26][3]byte)
-	f := make([]byte, 3, 16)
+	var f, alone, with []byte
 	for i := range t {
 		f = append(f[:0], 'a'+byte(i/676), 'a'+byte(i/26%26), 'a'+byte(i%26))
-		alone, _ := translitFolded(nil, f, -1)
+		alone, _ = translitFolded(alone[:0], f, -1)
 		if len(alone) < 3 {
 			continue
 		}
 		decided := true
-		for _, c := range continuations {
-			with, _ := translitFolded(nil, append(f[:3], c...), -1)
-			if len(with) < 3 || string(with[:3]) != string(alone[:3]) {
-				decided = false
-				break
+		if openEnded(f) {
+			for _, c := range continuations {
+				with, _ = translitFolded(with[:0], append(f[:3], c...), -1)
+				if len(with) < 3 || string(with[:3]) != string(alone[:3]) {
+					decided = false
+					break
+				}
 			}
 		}
 		if decided {
