@@ -188,16 +188,7 @@ func (l *linear) apply(x []float32, n int, out []float32, workers int) {
 					l.applyPanels(*xp, n, out, p0, min(p0+step, panels))
 				}
 			}
-			var wg sync.WaitGroup
-			wg.Add(workers - 1)
-			for w := 1; w < workers; w++ {
-				go func() {
-					defer wg.Done()
-					work()
-				}()
-			}
-			work()
-			wg.Wait()
+			onAll(workers, work)
 		}
 	}
 	l.applyTail(x, n, out)
@@ -211,6 +202,21 @@ const chunkBytes = 256 << 10
 // of that many float32 weights (16 KiB) stay in the first-level cache while
 // every input group of the pass goes over them.
 const kChunk = 256
+
+// onAll runs work on n goroutines, this one among them, and returns when
+// every one has returned.
+func onAll(n int, work func()) {
+	var wg sync.WaitGroup
+	wg.Add(n - 1)
+	for range n - 1 {
+		go func() {
+			defer wg.Done()
+			work()
+		}()
+	}
+	work()
+	wg.Wait()
+}
 
 // applyPanels computes the outputs of panels [p0, p1) for all n inputs,
 // given packed by packInputs.

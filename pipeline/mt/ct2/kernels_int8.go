@@ -278,16 +278,7 @@ func (l *linear) applyInt8(x []float32, n int, out []float32, workers int) {
 			l.applyQuadPanels(*xp, *xs, *comp, n, out, p0, min(p0+step, panels))
 		}
 	}
-	var wg sync.WaitGroup
-	wg.Add(workers - 1)
-	for w := 1; w < workers; w++ {
-		go func() {
-			defer wg.Done()
-			work()
-		}()
-	}
-	work()
-	wg.Wait()
+	onAll(workers, work)
 }
 
 // applyQuadPanels computes the outputs of panels [p0, p1) for all n inputs.
