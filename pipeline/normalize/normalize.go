@@ -240,7 +240,15 @@ func (n *Normalizer) field(s string) (string, []article.Edit, []article.Flag) {
 		s = out
 	}
 	out, fe, ff := n.fix.Fix(s)
-	return out, append(edits, fe...), append(flags, ff...)
+	return out, join(edits, fe), join(flags, ff)
+}
+
+// join is append(a, b...) that hands b back as it is when a is empty.
+func join[T any](a, b []T) []T {
+	if len(a) == 0 {
+		return b
+	}
+	return append(a, b...)
 }
 
 // scan looks at s once and reports whether it is certainly NFC (false means

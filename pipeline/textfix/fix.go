@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/bits"
 	"sort"
+	"strings"
 
 	"github.com/dewire/dewire/pipeline/article"
 )
@@ -116,14 +117,15 @@ func mapOffset(edits []article.Edit, off int) int {
 // apply performs rs on s and appends one edit per replacement.
 func apply(s string, rs []repl, edits []article.Edit) (string, []article.Edit) {
 	sort.SliceStable(rs, func(i, j int) bool { return rs[i].start < rs[j].start })
-	buf := make([]byte, 0, len(s)+16)
+	var buf strings.Builder // its String needs no copy
+	buf.Grow(len(s) + 16)
 	last, shift := 0, 0
 	for _, r := range rs {
 		if r.start < last {
 			continue // overlapping; the next round sees it again
 		}
-		buf = append(buf, s[last:r.start]...)
-		buf = append(buf, r.text...)
+		buf.WriteString(s[last:r.start])
+		buf.WriteString(r.text)
 		edits = append(edits, article.Edit{
 			Rule:   r.rule,
 			Offset: r.start + shift,
@@ -133,8 +135,8 @@ func apply(s string, rs []repl, edits []article.Edit) (string, []article.Edit) {
 		shift += len(r.text) - (r.end - r.start)
 		last = r.end
 	}
-	buf = append(buf, s[last:]...)
-	return string(buf), edits
+	buf.WriteString(s[last:])
+	return buf.String(), edits
 }
 
 // Passes a paragraph may need, found by one cheap scan.
