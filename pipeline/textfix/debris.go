@@ -140,22 +140,35 @@ func debrisOpening(t string) bool {
 	default:
 		return false
 	}
-	if debrisWords[firstWord(t)] != 0 {
+	if debrisWordOf(t) != 0 {
 		return true
 	}
 	return len(t) <= 80 && strings.IndexByte(t, '/') >= 0
 }
 
-// firstWord returns the first ASCII word of t, lower-cased, up to 16 bytes.
-func firstWord(t string) string {
+// debrisWordOf returns what the first ASCII word of t (lower-cased, up to
+// 16 bytes) may begin, by debrisWords.
+func debrisWordOf(t string) uint8 {
 	var w [16]byte
 	n := 0
 	for n < len(t) && n < len(w) && (asciiLetterByte(t[n]) || t[n] == '-') {
 		w[n] = t[n] | 0x20
 		n++
 	}
-	return string(w[:n])
+	if n == 0 || debrisShapes[w[0]&31]&(1<<n) == 0 {
+		return 0 // no first word of furniture has this first letter and length
+	}
+	return debrisWords[string(w[:n])]
 }
+
+// debrisShapes has, by the first letter of each of debrisWords (its low
+// five bits), a bit for each length it comes in.
+var debrisShapes = func() (t [32]uint32) {
+	for w := range debrisWords {
+		t[w[0]&31] |= 1 << len(w)
+	}
+	return t
+}()
 
 func asciiLetterByte(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 
@@ -203,7 +216,7 @@ func classifyDebris(t string, whole bool) (debrisKind, string) {
 		}
 		return notDebris, ""
 	}
-	opens := debrisWords[firstWord(t)]
+	opens := debrisWordOf(t)
 	if !asciiLetterByte(c) {
 		opens = opensCredit | opensAd | opensPage // "©", "– Anzeige –", "[Werbung]"
 	}
