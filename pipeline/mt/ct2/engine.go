@@ -107,6 +107,14 @@ func OpenFS(fsys fs.FS, opts ...Option) (*Engine, error) {
 	if name == "" {
 		name = "ct2"
 	}
+	compute := cfg.compute
+	if compute == ComputeDefault {
+		compute = DefaultComputeType
+	}
+	// The arithmetic is part of the model's name: translations made with
+	// another one are other entries in the translation memory, and the
+	// record says how its English was computed.
+	name += " (" + compute.String() + ")"
 	return &Engine{model: m, tok: tok, name: name, decode: cfg.decode, limits: mt.Limits{MaxSegments: cfg.maxSegments}}, nil
 }
 
@@ -144,7 +152,8 @@ func (e *Engine) Runtime() *Model { return e.model }
 // Name implements mt.Engine.
 func (e *Engine) Name() string { return "ct2" }
 
-// Model implements mt.Engine: the model folder or package name.
+// Model implements mt.Engine: the model folder or package name and the
+// compute type, as in "de-en (int8)".
 func (e *Engine) Model() string { return e.name }
 
 // Limits implements mt.Engine.

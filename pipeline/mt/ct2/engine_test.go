@@ -22,7 +22,7 @@ func TestEngineTranslatesFixtureWithSpaceSeparatedTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if e.Name() != "ct2" || e.Model() != "aren-transliteration" || e.Limits().MaxSegments != 32 {
+	if e.Name() != "ct2" || e.Model() != "aren-transliteration (int8)" || e.Limits().MaxSegments != 32 {
 		t.Errorf("got name %q model %q limits %+v", e.Name(), e.Model(), e.Limits())
 	}
 	res, err := e.Translate(context.Background(), mt.Request{SourceLang: "ar", TargetLang: "en", Segments: []string{"آ ت ز م و ن", "آ ز ا"}})
@@ -71,7 +71,7 @@ func TestEngineOpensAPackageLayoutWithItsTokenizer(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(loaded, []byte("spm")) || e.Model() != "de-en" {
+		if !bytes.Equal(loaded, []byte("spm")) || e.Model() != "de-en (int8)" {
 			t.Fatalf("loader read %q, model %q", loaded, e.Model())
 		}
 		res, err := e.Translate(context.Background(), mt.Request{Segments: []string{"s5 s6 s7", "s9"}})
@@ -94,4 +94,25 @@ func TestEngineOpensAPackageLayoutWithItsTokenizer(t *testing.T) {
 			t.Fatalf("got %v", err)
 		}
 	})
+}
+
+// The compute type is part of the model's name, so that the translation
+// memory keeps translations made with different arithmetic apart and a
+// record says how its English was computed.
+func TestEngineModelNamesItsComputeType(t *testing.T) {
+	dir := filepath.Join(testenv.Shared(t), "fixtures", "ct2", "v2", "aren-transliteration")
+	seen := map[string]bool{}
+	for _, c := range []ComputeType{ComputeInt8, ComputeInt8Float32, ComputeFloat32} {
+		e, err := Open(dir, WithComputeType(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := "aren-transliteration (" + c.String() + ")"; e.Model() != want {
+			t.Errorf("compute type %s: model %q, want %q", c, e.Model(), want)
+		}
+		if mt.MemoryKey(e.Name(), e.Model(), "آ ز ا") == mt.MemoryKey("ct2", "aren-transliteration", "آ ز ا") || seen[e.Model()] {
+			t.Errorf("compute type %s shares its memory key with another", c)
+		}
+		seen[e.Model()] = true
+	}
 }
