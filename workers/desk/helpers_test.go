@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dewire/dewire/internal/natstest"
 	"github.com/dewire/dewire/internal/schematest"
 	"github.com/dewire/dewire/internal/testenv"
 	"github.com/dewire/dewire/pipeline/intake"
@@ -123,9 +124,12 @@ func deadline(t *testing.T, d time.Duration) context.Context {
 	return ctx
 }
 
-// ingest writes an article file and waits until it is clean.
+// ingest writes an article file (a new article) and waits until it is clean
+// and the desk lists it: the desk reads the clean stream on its own, so the
+// sink having it does not mean the desk does yet.
 func (e *deskEnv) ingest(t *testing.T, name, text string) {
 	t.Helper()
+	listed := e.desk.Len()
 	path := filepath.Join(e.in, name)
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
@@ -137,6 +141,7 @@ func (e *deskEnv) ingest(t *testing.T, name, text string) {
 	if err := e.p.Wait(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
+	natstest.Eventually(t, 30*time.Second, "the desk to list "+name, func() bool { return e.desk.Len() > listed })
 }
 
 // getJSON fetches url into v, validating records against the schema when asked.
