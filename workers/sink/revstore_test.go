@@ -183,6 +183,23 @@ func TestJSONLStoreBehindTheFilesCatchesUp(t *testing.T) {
 // cuts are the contents a file can have while old became new: new up to
 // each line end and a few points between, then what old had beyond.
 func cuts(old, new []byte) [][]byte {
+	var out [][]byte
+	for _, data := range crashCuts(old, new, func(offs map[int]bool, from int) {
+		for off := from; off < len(new); off++ {
+			if new[off] == '\n' {
+				offs[off], offs[off+1] = true, true
+			}
+		}
+	}) {
+		out = append(out, data)
+	}
+	return out
+}
+
+// crashCuts are the contents a file can have while a write turned old into
+// new, by where the write stopped: where they start to differ, the end, a
+// few points between, and the offsets mark adds; then what old had beyond.
+func crashCuts(old, new []byte, mark func(offs map[int]bool, from int)) map[int][]byte {
 	from := 0
 	for from < len(old) && from < len(new) && old[from] == new[from] {
 		from++
@@ -191,18 +208,14 @@ func cuts(old, new []byte) [][]byte {
 	for off := from; off < len(new); off += max(1, (len(new)-from)/7) {
 		offs[off] = true
 	}
-	for off := from; off < len(new); off++ {
-		if new[off] == '\n' {
-			offs[off], offs[off+1] = true, true
-		}
-	}
-	var out [][]byte
+	mark(offs, from)
+	out := map[int][]byte{}
 	for off := range offs {
 		data := append([]byte(nil), new[:off]...)
 		if off < len(old) {
 			data = append(data, old[off:]...)
 		}
-		out = append(out, data)
+		out[off] = data
 	}
 	return out
 }

@@ -119,31 +119,16 @@ func writeFolder(t *testing.T, dir string, files map[string][]byte) {
 // up to each unit's end and either side of it, and a few points between,
 // then what old had beyond (the closing tags the append wrote over).
 func tmxCuts(old, new []byte) map[int][]byte {
-	from := 0
-	for from < len(old) && from < len(new) && old[from] == new[from] {
-		from++
-	}
-	offs := map[int]bool{from: true, len(new): true}
-	for off := from; off < len(new); off += max(1, (len(new)-from)/7) {
-		offs[off] = true
-	}
-	for i := from; ; {
-		n := bytes.Index(new[i:], []byte("</tu>\n"))
-		if n < 0 {
-			break
+	return crashCuts(old, new, func(offs map[int]bool, from int) {
+		for i := from; ; {
+			n := bytes.Index(new[i:], []byte("</tu>\n"))
+			if n < 0 {
+				return
+			}
+			i += n + len("</tu>\n")
+			offs[i-1], offs[i], offs[min(i+1, len(new))] = true, true, true
 		}
-		i += n + len("</tu>\n")
-		offs[i-1], offs[i], offs[min(i+1, len(new))] = true, true, true
-	}
-	out := map[int][]byte{}
-	for off := range offs {
-		data := append([]byte(nil), new[:off]...)
-		if off < len(old) {
-			data = append(data, old[off:]...)
-		}
-		out[off] = data
-	}
-	return out
+	})
 }
 
 // TestTMXIndexBehindTheFilesCatchesUp builds the states a crash inside a

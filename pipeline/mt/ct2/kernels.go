@@ -171,25 +171,7 @@ func (l *linear) apply(x []float32, n int, out []float32, workers int) {
 		if n*rows*cols < 1<<17 {
 			workers = 1
 		}
-		workers = min(workers, panels)
-		if workers <= 1 {
-			l.applyPanels(*xp, n, out, 0, panels)
-		} else {
-			// Goroutines take runs of panels from a shared counter, so that
-			// one that gets less of the machine does not hold up the rest.
-			step := max(1, panels/(8*workers))
-			var next atomic.Int64
-			work := func() {
-				for {
-					p0 := int(next.Add(int64(step))) - step
-					if p0 >= panels {
-						return
-					}
-					l.applyPanels(*xp, n, out, p0, min(p0+step, panels))
-				}
-			}
-			onAll(workers, work)
-		}
+		panelRuns(panels, workers, func(p0, p1 int) { l.applyPanels(*xp, n, out, p0, p1) })
 	}
 	l.applyTail(x, n, out)
 }
@@ -203,12 +185,30 @@ const chunkBytes = 256 << 10
 // every input group of the pass goes over them.
 const kChunk = 256
 
-// onAll runs work on n goroutines, this one among them, and returns when
-// every one has returned.
-func onAll(n int, work func()) {
+// panelRuns calls f on runs [p0, p1) covering panels [0, panels), on up to
+// workers goroutines (this one among them). Goroutines take runs from a
+// shared counter, so that one that gets less of the machine does not hold
+// up the rest.
+func panelRuns(panels, workers int, f func(p0, p1 int)) {
+	workers = min(workers, panels)
+	if workers <= 1 {
+		f(0, panels)
+		return
+	}
+	step := max(1, panels/(8*workers))
+	var next atomic.Int64
+	work := func() {
+		for {
+			p0 := int(next.Add(int64(step))) - step
+			if p0 >= panels {
+				return
+			}
+			f(p0, min(p0+step, panels))
+		}
+	}
 	var wg sync.WaitGroup
-	wg.Add(n - 1)
-	for range n - 1 {
+	wg.Add(workers - 1)
+	for range workers - 1 {
 		go func() {
 			defer wg.Done()
 			work()

@@ -3,7 +3,6 @@ package ct2
 import (
 	"math"
 	"sync"
-	"sync/atomic"
 )
 
 // The int8 compute type keeps a weight matrix as int8 panels of panelRows
@@ -263,22 +262,7 @@ func (l *linear) applyInt8(x []float32, n int, out []float32, workers int) {
 			packGroup(*xq, j0, j1, kpad, *xp)
 		}
 	})
-	if workers <= 1 {
-		l.applyQuadPanels(*xp, *xs, *comp, n, out, 0, panels)
-		return
-	}
-	step := max(1, panels/(8*workers))
-	var next atomic.Int64
-	work := func() {
-		for {
-			p0 := int(next.Add(int64(step))) - step
-			if p0 >= panels {
-				return
-			}
-			l.applyQuadPanels(*xp, *xs, *comp, n, out, p0, min(p0+step, panels))
-		}
-	}
-	onAll(workers, work)
+	panelRuns(panels, workers, func(p0, p1 int) { l.applyQuadPanels(*xp, *xs, *comp, n, out, p0, p1) })
 }
 
 // applyQuadPanels computes the outputs of panels [p0, p1) for all n inputs.
